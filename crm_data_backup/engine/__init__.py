@@ -1,0 +1,1 @@
+"""Export/restore engine: plain classes with no ORM state, driven by the models."""

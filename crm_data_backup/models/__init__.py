@@ -1,0 +1,9 @@
+from . import (
+    crm_backup,
+    crm_backup_audit,
+    crm_backup_line,
+    crm_backup_object,
+    crm_backup_restore,
+    crm_backup_restore_line,
+    res_config_settings,
+)

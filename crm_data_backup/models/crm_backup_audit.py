@@ -1,0 +1,115 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+from odoo.http import request
+
+AUDIT_ACTIONS = [
+    ("backup_requested", "Backup requested"),
+    ("backup_created", "Backup created"),
+    ("backup_failed", "Backup failed"),
+    ("backup_downloaded", "Backup downloaded"),
+    ("backup_expired", "Backup expired"),
+    ("backup_deleted", "Backup deleted"),
+    ("restore_planned", "Restore planned"),
+    ("restore_executed", "Restore executed"),
+    ("restore_failed", "Restore failed"),
+    ("restore_undone", "Restore undone"),
+    ("identity_failed", "Identity check failed"),
+]
+
+
+class CrmBackupAudit(models.Model):
+    """Append-only trail of every backup, download and restore."""
+
+    _name = "crm.backup.audit"
+    _description = "CRM Backup Audit Entry"
+    _order = "id desc"
+    _log_access = False
+
+    date = fields.Datetime(
+        required=True,
+        readonly=True,
+        default=fields.Datetime.now,
+        help="When the action happened.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        readonly=True,
+        ondelete="restrict",
+        help="Who performed the action (the requester for background jobs).",
+    )
+    remote_addr = fields.Char(
+        "Remote Address",
+        readonly=True,
+        help="IP address of the HTTP request that performed the action, if any.",
+    )
+    action = fields.Selection(
+        AUDIT_ACTIONS, required=True, readonly=True, help="What was done."
+    )
+    backup_id = fields.Many2one(
+        "crm.backup",
+        readonly=True,
+        ondelete="set null",
+        help="The backup concerned.",
+    )
+    backup_name = fields.Char(
+        readonly=True,
+        help="Name of the backup, kept when the backup itself is deleted.",
+    )
+    restore_id = fields.Many2one(
+        "crm.backup.restore",
+        readonly=True,
+        ondelete="set null",
+        help="The restore concerned.",
+    )
+    object_id = fields.Many2one(
+        "crm.backup.object",
+        readonly=True,
+        ondelete="set null",
+        help="The CRM object concerned.",
+    )
+    field_names = fields.Char(
+        readonly=True, help="Technical names of the fields concerned."
+    )
+    record_count = fields.Integer(
+        readonly=True, help="How many records were concerned."
+    )
+    details = fields.Text(readonly=True, help="Counts, reasons and other details.")
+
+    @api.model
+    def _log(self, action, **values):
+        """Append an entry; the only way entries are written."""
+        values.setdefault("user_id", self.env.uid)
+        if "remote_addr" not in values and request:
+            values["remote_addr"] = request.httprequest.remote_addr
+        backup = values.get("backup_id")
+        if backup and not isinstance(backup, int):
+            values["backup_id"] = backup.id
+        if values.get("backup_id") and "backup_name" not in values:
+            values["backup_name"] = (
+                self.env["crm.backup"].sudo().browse(values["backup_id"]).name
+            )
+        for key in ("restore_id", "object_id"):
+            if values.get(key) and not isinstance(values[key], int):
+                values[key] = values[key].id
+        return (
+            self.sudo()
+            .with_context(crm_backup_audit_append=True)
+            .create(dict(values, action=action))
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("crm_backup_audit_append"):
+            raise AccessError(_("Audit entries are written by the system only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if self:
+            raise AccessError(_("Audit entries cannot be changed."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise AccessError(_("Audit entries cannot be deleted."))

@@ -1,0 +1,50 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    crm_backup_min_interval = fields.Selection(
+        [
+            ("0", "No limit"),
+            ("1", "Once per hour"),
+            ("24", "Once per day"),
+            ("168", "Once per week"),
+        ],
+        string="Backup frequency limit",
+        default="24",
+        config_parameter="crm_data_backup.min_interval_hours",
+        help="How often a backup may be requested, counted from the previous one.",
+    )
+    crm_backup_retention_days = fields.Integer(
+        string="Keep backup files (days)",
+        default=14,
+        config_parameter="crm_data_backup.retention_days",
+        help="Backup files can be downloaded for this many days, then they are deleted.",
+    )
+    crm_backup_schedule = fields.Selection(
+        [("off", "Off"), ("daily", "Daily"), ("weekly", "Weekly")],
+        string="Scheduled backups",
+        default="off",
+        config_parameter="crm_data_backup.schedule",
+        help="Make backups automatically, with the same retention as manual ones.",
+    )
+    crm_backup_file_format = fields.Selection(
+        [("csv", "CSV files in a zip"), ("xlsx", "One XLSX workbook in a zip")],
+        string="Backup format",
+        default="csv",
+        config_parameter="crm_data_backup.file_format",
+        help="CSV files can be imported back with Odoo's standard Import.",
+    )
+    crm_backup_include_binary = fields.Boolean(
+        string="Include binary fields",
+        config_parameter="crm_data_backup.include_binary",
+        help="Also save images and files stored in fields (makes backups much larger).",
+    )
+    crm_backup_restore_automations = fields.Boolean(
+        string="Run automated actions during restores",
+        config_parameter="crm_data_backup.restore_run_automations",
+        help="When off, automation rules do not fire on values written by a restore.",
+    )

@@ -1,0 +1,1 @@
+from . import crm_backup_create_wizard
