@@ -78,4 +78,8 @@ def sql_cell(ftype, expr, translate=False):
         return f"COALESCE(to_char({expr}, 'YYYY-MM-DD HH24:MI:SS'), '')"
     if ftype == "reference":
         return f"COALESCE({expr}::text, '')"
+    if ftype == "properties":
+        # export_data prints a Python dict nothing can import; JSON of the
+        # stored values is its faithful, parseable equivalent.
+        return f"COALESCE({expr}::text, '')"
     return None

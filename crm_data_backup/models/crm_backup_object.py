@@ -24,6 +24,7 @@ SQL_TYPES = frozenset(
         "monetary",
         "many2one",
         "many2many",
+        "properties",
     }
 )
 
