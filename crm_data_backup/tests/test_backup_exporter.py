@@ -115,7 +115,7 @@ class TestExporterEquivalence(BackupCommon):
 
     def test_existing_xmlid_is_kept_and_no_duplicate(self):
         partner = self.env.ref("base.partner_admin")
-        spec, rows = self.export_target("res.partner", [("id", "=", partner.id)])
+        _spec, rows = self.export_target("res.partner", [("id", "=", partner.id)])
         self.assertEqual(rows[0][0], "base.partner_admin")
         before = self.env["ir.model.data"].search_count([("module", "=", "__export__")])
         self.export_target("res.partner", [("id", "=", partner.id)])
