@@ -75,7 +75,7 @@ class TestCells(BaseCase):
 
 
 class TestCsvWriter(BaseCase):
-    def write(self, header, rows, text_columns=()):
+    def write_csv(self, header, rows, text_columns=()):
         buffer = io.BytesIO()
         writer = CsvWriter(buffer, header, text_columns)
         writer.write_rows(rows)
@@ -83,14 +83,14 @@ class TestCsvWriter(BaseCase):
         return buffer.getvalue(), writer.rows
 
     def test_dialect(self):
-        data, count = self.write(["id", "name"], [["a.b", "x"], ["c.d", ""]])
+        data, count = self.write_csv(["id", "name"], [["a.b", "x"], ["c.d", ""]])
         self.assertEqual(data, b"id,name\r\na.b,x\r\nc.d,\r\n")
         self.assertEqual(count, 2)
         self.assertFalse(data.startswith(b"\xef\xbb\xbf"), "no BOM")
 
     def test_escaping_round_trip(self):
         rows = [[str(i), value] for i, value in enumerate(TRICKY)]
-        data, _count = self.write(["id", "name"], rows, text_columns=[1])
+        data, _count = self.write_csv(["id", "name"], rows, text_columns=[1])
         self.assertIn(b'"Acme, Inc."', data)
         self.assertIn(b'"He said ""hi"""', data)
         self.assertIn(b'"two\nlines"', data)
@@ -102,7 +102,7 @@ class TestCsvWriter(BaseCase):
             self.assertFalse(danger(row[1]), row[1])
 
     def test_numbers_never_neutralised(self):
-        data, _count = self.write(["id", "amount"], [["x", "-1.5"], ["y", "=1"]])
+        data, _count = self.write_csv(["id", "amount"], [["x", "-1.5"], ["y", "=1"]])
         self.assertIn(b"x,-1.5\r\n", data)
         self.assertIn(b"y,=1\r\n", data, "column 1 is not a text column")
 
