@@ -584,5 +584,6 @@ class CrmBackup(models.Model):
             self.env["crm.backup.audit"]._log("backup_deleted", backup_id=backup.id)
         attachments = self.sudo().attachment_id
         result = super().unlink()
-        attachments.unlink()
+        # mail.thread may already have removed them
+        attachments.exists().unlink()
         return result
