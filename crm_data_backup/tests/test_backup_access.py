@@ -43,8 +43,8 @@ class TestBackupAccess(HttpCase):
             password="backup_admin_user",
             groups="base.group_user,crm_data_backup.group_crm_backup_admin",
         )
-        cls.env["res.partner"].create({"name": "Downloadable contact"})
-        cls.backup = cls.env["crm.backup"].request_backup()
+        cls.env["res.partner"].create({"name": "Downloadable contact"})  # pylint: disable=unsubscriptable-object
+        cls.backup = cls.env["crm.backup"].request_backup()  # pylint: disable=unsubscriptable-object
         cls.backup.action_run()
 
     def test_orm_denied_outside_the_group(self):
