@@ -67,7 +67,7 @@ def load_undo(blob):
 class Applier:
     """Apply ``{id: {field: value}}`` through ``target``.
 
-    ``target`` has ``write(ids, vals)``, ``create(xmlid, vals) -> id`` and
+    ``target`` has ``write_values(ids, vals)``, ``create_record(xmlid, vals) -> id``,
     ``flush()``. Records with identical values share one write.
     """
 
@@ -93,7 +93,7 @@ class Applier:
             vals = self._vals(dict(key))
             for start in range(0, len(ids), self.batch_size):
                 chunk = ids[start : start + self.batch_size]
-                self.target.write(chunk, vals)
+                self.target.write_values(chunk, vals)
                 done += len(chunk)
                 pending += len(chunk)
                 if pending >= self.batch_size:
@@ -103,7 +103,7 @@ class Applier:
                         self.progress(done, total - done)
         created = {}
         for xmlid, values in (recreate or {}).items():
-            created[xmlid] = self.target.create(xmlid, self._vals(values))
+            created[xmlid] = self.target.create_record(xmlid, self._vals(values))
             done += 1
         self.target.flush()
         if self.progress:

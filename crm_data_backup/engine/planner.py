@@ -106,15 +106,18 @@ class Planner:
 
     ``live`` gives the database side, in batches:
     ``resolve(model, xmlids) -> {xmlid: id}`` (existing records only),
-    ``read(ids, field_names) -> {id: {field: value}}`` and
+    ``fetch(ids, field_names) -> {id: {field: value}}`` and
     ``object_ids() -> set of ids`` (live records of the object).
     """
 
-    def __init__(self, model, fields, live, batch_size=5000):
+    def __init__(self, model, fields, live, batch_size=5000, recreate_fields=None):
         self.model = model
         self.fields = list(fields)
         self.live = live
         self.batch_size = batch_size
+        # Fields given to records recreated (all the backup holds), if asked.
+        self.recreate_fields = list(recreate_fields or [])
+        self.planned = {f.name for f in self.fields}
 
     def plan(self, rows):
         """``rows`` yields ``(xmlid, {field: parsed value})``."""
@@ -132,7 +135,7 @@ class Planner:
 
     def _resolve_references(self, batch):
         wanted = {}
-        for spec in self.fields:
+        for spec in self.fields + self.recreate_fields:
             if spec.type not in ("many2one", "many2many"):
                 continue
             refs = wanted.setdefault(spec.relation, set())
@@ -182,16 +185,16 @@ class Planner:
         found = self.live.resolve(self.model, [xmlid for xmlid, _v in batch])
         refs = self._resolve_references(batch)
         names = [f.name for f in self.fields]
-        live_values = self.live.read(sorted(set(found.values())), names)
+        live_values = self.live.fetch(sorted(set(found.values())), names)
         for xmlid, values in batch:
             res_id = found.get(xmlid)
             if not res_id:
                 targets = {}
-                for spec in self.fields:
+                for spec in self.recreate_fields or self.fields:
                     target, reason = self._target(spec, values.get(spec.name), refs)
-                    if reason:
+                    if reason and spec.name in self.planned:
                         self._conflict(plan, xmlid, spec, reason)
-                    else:
+                    elif not reason:
                         targets[spec.name] = target
                 plan.deleted[xmlid] = targets
                 continue

@@ -347,7 +347,9 @@ class BackupReader:
             fname = column_field(column)
             if column != "id" and fname in wanted:
                 ftype = field_types[fname]
-                expected = f"{fname}/id" if ftype in ("many2one", "many2many") else fname
+                expected = (
+                    f"{fname}/id" if ftype in ("many2one", "many2many") else fname
+                )
                 if column != expected:
                     raise BackupFileError(
                         f"Column {column!r} of {entry['name']!r} does not match the "

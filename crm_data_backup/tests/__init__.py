@@ -1,1 +1,1 @@
-from . import test_restore_reader
+from . import test_restore_plan, test_restore_reader, test_restore_run

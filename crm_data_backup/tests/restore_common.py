@@ -8,7 +8,7 @@ import io
 import json
 import zipfile
 
-from odoo.addons.crm_data_backup.engine.cells import neutralise
+from ..engine.cells import neutralise
 
 
 def csv_bytes(header, rows):

@@ -10,15 +10,14 @@ from hypothesis import strategies as st
 
 from odoo.tests.common import TransactionCase
 
-from odoo.addons.crm_data_backup.engine.cells import (
+from ..engine.cells import (
     _danger,
     needs_neutralise,
     neutralise,
     parse_cell,
     unneutralise,
 )
-from odoo.addons.crm_data_backup.engine.reader import BackupFileError, BackupReader
-
+from ..engine.reader import BackupFileError, BackupReader
 from .restore_common import csv_bytes, make_zip
 
 HEADER = ["id", "name", "email", "parent_id/id", "category_id/id"]
@@ -151,18 +150,12 @@ class TestRestoreReader(TransactionCase):
 
     def test_unknown_extra_column(self):
         data = make_zip(
-            [
-                contacts(
-                    data=csv_bytes(HEADER + ["x_hack"], [r + ["1"] for r in ROWS])
-                )
-            ]
+            [contacts(data=csv_bytes(HEADER + ["x_hack"], [r + ["1"] for r in ROWS]))]
         )
         self.assertRejected(data, "column", "unknown columns 'x_hack'")
 
     def test_missing_column(self):
-        data = make_zip(
-            [contacts(data=csv_bytes(HEADER[:-1], [r[:-1] for r in ROWS]))]
-        )
+        data = make_zip([contacts(data=csv_bytes(HEADER[:-1], [r[:-1] for r in ROWS]))])
         self.assertRejected(data, "column", "missing columns 'category_id/id'")
 
     def test_row_with_extra_values(self):
