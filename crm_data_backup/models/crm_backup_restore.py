@@ -1162,7 +1162,9 @@ class CrmBackupRestore(models.Model):
 
     def _notify(self, title, message, kind):
         user = self.requested_by_id or self.env.user
-        self.message_post(  # pylint: disable=no-member
+        # Posted by the system: the requester may have no email address.
+        self.sudo().message_post(  # pylint: disable=no-member
+            author_id=self.env.ref("base.partner_root").id,
             body=Markup("<p>%s</p>") % escape(message),
             subject=title,
             partner_ids=user.partner_id.ids,

@@ -1,1 +1,6 @@
-from . import test_restore_plan, test_restore_reader, test_restore_run
+from . import (
+    test_restore_auth,
+    test_restore_plan,
+    test_restore_reader,
+    test_restore_run,
+)
