@@ -1,10 +1,12 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""The one place that maps backup cells to Odoo field values (and back).
+"""The one place mapping Odoo field types to cells of a backup file (and back).
 
-Parse side: ``parse_cell(field_type, cell)`` turns a cell of an import-compatible
-backup file into the value the ORM stores; relational cells stay external IDs
-(resolving them needs the database, which the planner does in batches).
+Export side: how each field type is rendered (mostly in SQL, see ``sql_cell``),
+and the formula neutralisation of text cells shared by the CSV and XLSX writers.
+
+Parse side: ``parse_cell(field_type, cell)`` turns a cell back into the value
+the ORM stores (relational cells stay external IDs, resolved by the planner).
 """
 
 import base64
@@ -12,10 +14,90 @@ import binascii
 import datetime
 import math
 
+from odoo.tools.float_utils import float_round
+
+# Field types whose cells are text a spreadsheet could mistake for a formula.
+TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
+# Field types rendered as Python floats (repr of the stored value).
+FLOAT_TYPES = frozenset({"float", "monetary"})
+# First characters after which a cell may need neutralising (fast pre-check).
+_RISKY_FIRST = frozenset("=@\t\r+-'")
+_FORMULA_CHARS = frozenset("=(|!;")
+
+
+def danger(value):
+    """Whether a spreadsheet would read this text as a formula."""
+    if not value:
+        return False
+    first = value[0]
+    if first in "=@\t\r":
+        return True
+    return first in "+-" and any(c in value for c in _FORMULA_CHARS)
+
+
+def needs(value):
+    """Whether the writer must prefix ``value`` with a quote (see the contract)."""
+    # Same as the recursive definition of the contract, without recursion.
+    return danger(value.lstrip("'"))
+
+
+def neutralise(value):
+    """Text cell as written to a file: a formula-like value gets one leading quote."""
+    if value and value[0] in _RISKY_FIRST and needs(value):
+        return "'" + value
+    return value
+
+
+def unneutralise(cell):
+    """Exact inverse of :func:`neutralise`."""
+    if cell[:1] == "'" and needs(cell[1:]):
+        return cell[1:]
+    return cell
+
+
+def float_cell(value, digits=None):
+    """Cell of a float/monetary value: repr of what the ORM reads (rounded to
+    the field's digits like ``Float.convert_to_cache``); NULL reads as 0.0."""
+    value = float(value or 0.0)
+    if digits is not None:
+        value = float_round(value, precision_digits=digits)
+    return repr(value)
+
+
+def sql_cell(ftype, expr, translate=False):
+    """SQL expression rendering column ``expr`` of a field of type ``ftype``
+    as its text cell, exactly as ``export_data(import_compat=True)`` prints it.
+
+    Returns None for types rendered in Python (floats) or elsewhere (relations).
+    """
+    if translate:
+        expr = f"({expr}->>'en_US')"
+    if ftype in ("char", "text", "html", "selection"):
+        return f"COALESCE({expr}::text, '')"
+    if ftype in ("integer", "many2one_reference"):
+        # The ORM reads NULL integers as 0 and exports 0 as "0".
+        return f"COALESCE({expr}, 0)::text"
+    if ftype == "boolean":
+        return f"CASE WHEN {expr} THEN 'True' ELSE 'False' END"
+    if ftype == "date":
+        return f"COALESCE(to_char({expr}, 'YYYY-MM-DD'), '')"
+    if ftype == "datetime":
+        # Stored in UTC; the ORM drops fractions of seconds.
+        return f"COALESCE(to_char({expr}, 'YYYY-MM-DD HH24:MI:SS'), '')"
+    if ftype == "reference":
+        return f"COALESCE({expr}::text, '')"
+    if ftype == "properties":
+        # export_data prints a Python dict nothing can import; JSON of the
+        # stored values is its faithful, parseable equivalent.
+        return f"COALESCE({expr}::text, '')"
+    return None
+
+
+# --- parse side (restore) ---------------------------------------------------
+
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
 RELATIONAL_TYPES = frozenset({"many2one", "many2many"})
 # Field types a restore can write back (one2many are not in backups).
 PARSABLE_TYPES = frozenset(
@@ -39,40 +121,6 @@ PARSABLE_TYPES = frozenset(
 
 class CellError(ValueError):
     """A cell that cannot be turned into a value of its field."""
-
-
-def _danger(value):
-    if not value:
-        return False
-    first = value[0]
-    if first in "=@\t\r":
-        return True
-    return first in "+-" and any(c in value for c in "=(|!;")
-
-
-def needs_neutralise(value):
-    """Whether a text value must get a leading ``'`` in a spreadsheet file."""
-    # Iterative form of: danger(v) or (v[:1] == "'" and needs(v[1:]))
-    index = 0
-    while True:
-        rest = value[index:]
-        if _danger(rest):
-            return True
-        if rest[:1] != "'":
-            return False
-        index += 1
-
-
-def neutralise(value):
-    """Writer side: make a formula-looking text inert for spreadsheets."""
-    return "'" + value if needs_neutralise(value) else value
-
-
-def unneutralise(cell):
-    """Reader side: exact inverse of ``neutralise``."""
-    if cell[:1] == "'" and needs_neutralise(cell[1:]):
-        return cell[1:]
-    return cell
 
 
 def column_field(column):

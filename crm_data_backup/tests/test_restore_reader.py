@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from odoo.tests.common import TransactionCase
 
 from ..engine.cells import (
-    _danger,
-    needs_neutralise,
+    danger,
+    needs,
     neutralise,
     parse_cell,
     unneutralise,
@@ -226,7 +226,7 @@ class TestRestoreReader(TransactionCase):
 
     def test_cells(self):
         for value in ("=1+1", "@SUM(A1)", "+1=2", "-2+3=1", "'=x", "''=x", "\tx"):
-            self.assertTrue(needs_neutralise(value), value)
+            self.assertTrue(needs(value), value)
             self.assertEqual(unneutralise(neutralise(value)), value)
         for value in ("+33 1 23 45", "-5", "'quoted'", "plain", ""):
             self.assertEqual(neutralise(value), value)
@@ -272,4 +272,4 @@ class TestRestoreReader(TransactionCase):
     def test_neutralise_round_trip(self, value):
         self.assertEqual(unneutralise(neutralise(value)), value)
         # What a spreadsheet sees never starts a formula.
-        self.assertFalse(_danger(neutralise(value)))
+        self.assertFalse(danger(neutralise(value)))

@@ -341,25 +341,26 @@ class TestRestoreRun(RestoreCase):
         self.assertIn(("Alice", "Email", "new@x.com", "alice@x.com"), rows)
 
     def test_restore_from_stored_backup(self):
-        if "request_backup" not in type(self.env["crm.backup"]).__dict__:
-            backup = self.env["crm.backup"].create({"name": "manual", "state": "done"})
-            backup.attachment_id = self.env["ir.attachment"].create(
-                {"name": "b.zip", "raw": self.backup(), "res_model": "crm.backup"}
-            )
-        else:  # pragma: no cover - once the backup engine is merged
-            backup = self.env["crm.backup"].request_backup()
-            backup.action_run()
+        """End to end: a real backup made by the backup engine."""
+        backup = self.env["crm.backup"].request_backup()
+        backup.action_run()
+        self.assertEqual(backup.state, "done")
         self.damage()
         restore = self.new_restore(
             "contacts",
             b"",
-            ["phone"],
+            self.fields,
             source="backup",
             backup_id=backup.id,
             upload_file=False,
         )
+        self.assertIn("phone", restore.available_field_ids.mapped("name"))
         restore.action_plan()
+        self.assertEqual(restore.state, "planned", restore.error_message)
         restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
-        self.run_restore(restore)
-        self.assertEqual(self.p1.phone, "+33 1 23")
-        self.assertEqual(self.p2.phone, "555")
+        self.assertTrue(self.run_restore(restore))
+        self.assertSnapshot()
+        self.assertEqual(restore.restored_record_count, 2)
+        self.run_restore(restore, "undo")
+        self.assertEqual(self.p1.phone, False)
+        self.assertEqual(self.p2.phone, "556")
