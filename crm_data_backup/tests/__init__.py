@@ -11,3 +11,4 @@ from . import test_restore_auth
 from . import test_restore_plan
 from . import test_restore_reader
 from . import test_restore_run
+from . import test_restore_tour
