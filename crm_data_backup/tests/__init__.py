@@ -7,3 +7,8 @@ from . import test_backup_flow
 from . import test_backup_snapshot
 from . import test_backup_tour
 from . import test_backup_writer
+from . import test_restore_auth
+from . import test_restore_plan
+from . import test_restore_reader
+from . import test_restore_run
+from . import test_restore_tour
