@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from e2e import FIGURES, ROOT, Database, OdooServer, odoo_command
+from e2e import FIGURES, ROOT, Database, OdooServer, odoo_command, server_command
 from odoo_client import WebSession
 
 import odoo
@@ -100,19 +100,32 @@ def registry(e2e_db):
 
 @contextlib.contextmanager
 def environment(registry, uid=SUPERUSER_ID, commit=False, context=None):
-    """An ORM environment on the e2e database, rolled back unless ``commit``."""
+    """An ORM environment on the e2e database, rolled back unless ``commit``.
+
+    Committed cache invalidations (e.g. a changed setting) are signalled to the
+    server's processes through the database, as Odoo does between its workers.
+    """
     with registry.cursor() as cr:
         env = api.Environment(cr, uid, context or {})
         try:
             yield env
         except BaseException:
             cr.rollback()
+            registry.reset_changes()
             raise
         if commit:
             env.flush_all()
             cr.commit()
+            registry.signal_changes()
         else:
             cr.rollback()
+            registry.reset_changes()
+
+
+def set_param(registry, key, value):
+    """Change a setting (ir.config_parameter) of the running server."""
+    with environment(registry, commit=True) as env:
+        env["ir.config_parameter"].set_param(key, value)
 
 
 @pytest.fixture(scope="session")
@@ -153,14 +166,46 @@ def users(registry):
 
 
 @pytest.fixture(scope="session")
+def bulk_data(e2e_db, users):
+    """Enough contacts (SQL, in seconds) that a backup runs for a while."""
+    count = int(os.environ.get("CRM_BACKUP_E2E_CONTACTS", "20000"))
+    with e2e_db.cursor() as cr:
+        cr.execute(
+            """
+            INSERT INTO res_partner (name, complete_name, email, phone, street, city,
+                comment, ref, type, active, is_company, lang, create_uid, write_uid,
+                create_date, write_date)
+            SELECT 'Bulk ' || i, 'Bulk ' || i, 'bulk' || i || '@example.com',
+                '+33 1 ' || i, i || ' rue de la Paix', 'Paris',
+                repeat('note ' || i || ', ', 20), 'B' || i, 'contact', true, false,
+                'en_US', 1, 1, now() at time zone 'utc', now() at time zone 'utc'
+            FROM generate_series(1, %s) i
+            """,
+            [count],
+        )
+        # stored computed fields the ORM would have set
+        cr.execute(
+            "UPDATE res_partner SET commercial_partner_id = id, partner_share = true"
+            " WHERE commercial_partner_id IS NULL AND name LIKE 'Bulk %%'"
+        )
+    return count
+
+
+@pytest.fixture(scope="session")
 def server(e2e_db, e2e_dir, odoo_cmd, users):
     """The Odoo server under test (prefork: 2 HTTP workers + 1 cron worker)."""
     tmp_dir = e2e_dir / "tmp"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     log_path = e2e_dir / "server.log"
     log_path.unlink(missing_ok=True)
+    config_path = Path(os.environ.get("ODOO_RC") or odoo.tools.config.rcfile)
+    command, gevent_works = server_command(config_path.resolve())
+    if not gevent_works:
+        print(
+            "\n[e2e] gevent cannot start in this virtualenv: websocket process left out"
+        )
     srv = OdooServer(
-        odoo_cmd, e2e_db.name, e2e_db.data_dir, log_path, workers=2, tmp_dir=tmp_dir
+        command, e2e_db.name, e2e_db.data_dir, log_path, workers=2, tmp_dir=tmp_dir
     )
     srv.start()
     yield srv

@@ -49,6 +49,7 @@ class Figures:
         self.inputs = Counter()  # kind of bad input -> how many were fed
         self.faults = Counter()  # kind of fault -> how many were injected
         self.checks = set()  # (role, action, level) access checks that ran
+        self.races = Counter()  # kind of race -> rounds run
         self.records_compared = 0
         self.records_lost = 0
 
@@ -57,6 +58,9 @@ class Figures:
 
     def fault(self, kind):
         self.faults[kind] += 1
+
+    def race(self, kind):
+        self.races[kind] += 1
 
     def check(self, role, action, level):
         self.checks.add((role, action, level))
@@ -76,6 +80,8 @@ class Figures:
             f"({', '.join(f'{k} {v}' for k, v in sorted(self.inputs.items()))})",
             f"faults injected: {sum(self.faults.values())} "
             f"({', '.join(f'{k} {v}' for k, v in sorted(self.faults.items()))})",
+            f"races run: {sum(self.races.values())} "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(self.races.items()))})",
             f"roles x actions checked: {len(roles)} roles x {len(actions)} actions"
             f" at {len(levels)} levels ({', '.join(sorted(levels))}) ="
             f" {len(self.checks)} checks",
@@ -137,7 +143,8 @@ class Database:
 
     def _drop(self, cr, db):
         cr.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND usename = current_user",
             [db],
         )
         cr.execute(f'DROP DATABASE IF EXISTS "{db}"')
@@ -180,6 +187,22 @@ class Database:
             self._drop(cr, self.name)
             cr.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
         shutil.copytree(self.filestore(self.template), self.filestore())
+        with self.cursor() as cr:
+            # Only the addon's jobs run by themselves: other modules' start-up jobs
+            # (lead scoring, digests...) would change CRM rows while we compare them.
+            # Odoo's autovacuum (the filestore GC) stays, run when a test wakes it.
+            cr.execute(
+                """
+                UPDATE ir_cron SET active = false WHERE id NOT IN (
+                    SELECT res_id FROM ir_model_data WHERE model = 'ir.cron'
+                    AND (module = 'crm_data_backup' OR name = 'autovacuum_job'))
+                """
+            )
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = now() + interval '30 days' WHERE id IN"
+                " (SELECT res_id FROM ir_model_data WHERE model = 'ir.cron'"
+                " AND name = 'autovacuum_job')"
+            )
 
     def drop(self):
         with contextlib.closing(self._admin()) as conn, conn.cursor() as cr:
@@ -226,7 +249,8 @@ class OdooServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=120):
-        self.port = free_port()
+        # the same port across restarts, as clients of a real server expect
+        self.port = self.port or free_port()
         args = [
             *self.odoo_cmd,
             "-d",
@@ -304,13 +328,31 @@ class OdooServer:
         return self.log_path.read_text(errors="replace")
 
 
-def odoo_command(config_path):
-    src = os.environ.get("ODOO_SRC") or "/opt/odoo-18.0"
-    python = sys.executable
+def _python():
     venv = os.environ.get("VENV")
     if venv and (Path(venv) / "bin" / "python").exists():
-        python = str(Path(venv) / "bin" / "python")
-    return [python, str(Path(src) / "odoo-bin"), "-c", str(config_path)]
+        return str(Path(venv) / "bin" / "python")
+    return sys.executable
+
+
+def odoo_command(config_path):
+    src = os.environ.get("ODOO_SRC") or "/opt/odoo-18.0"
+    return [_python(), str(Path(src) / "odoo-bin"), "-c", str(config_path)]
+
+
+def server_command(config_path):
+    """odoo-bin, or our launcher without the websocket process where gevent is
+    broken (see odoo_server.py); returns (command, whether gevent works)."""
+    src = os.environ.get("ODOO_SRC") or "/opt/odoo-18.0"
+    probe = subprocess.run(
+        [_python(), "-c", "import gevent.monkey; gevent.monkey.patch_all()"],
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode == 0:
+        return odoo_command(config_path), True
+    launcher = Path(__file__).with_name("odoo_server.py")
+    return [_python(), str(launcher), src, "-c", str(config_path)], False
 
 
 def wait_for(predicate, timeout, interval=0.2, what="condition"):
@@ -321,3 +363,58 @@ def wait_for(predicate, timeout, interval=0.2, what="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def backup_state(db, backup_id):
+    with db.cursor() as cr:
+        cr.execute("SELECT state FROM crm_backup WHERE id = %s", [backup_id])
+        row = cr.fetchone()
+    return row and row[0]
+
+
+def wait_backup(db, backup_id, states=("done", "failed"), timeout=240):
+    """Wait until the backup reaches one of ``states``; returns the state."""
+    return wait_for(
+        lambda: backup_state(db, backup_id) in states and backup_state(db, backup_id),
+        timeout,
+        what=f"backup {backup_id} to reach {states}",
+    )
+
+
+def audit_entries(db, **where):
+    """Audit entries (dicts) matching ``where`` (column = value), oldest first."""
+    clauses = " AND ".join(f"{column} = %s" for column in where) or "TRUE"
+    with db.cursor() as cr:
+        cr.execute(
+            f"SELECT id, action, user_id, remote_addr, backup_id, restore_id, details"
+            f" FROM crm_backup_audit WHERE {clauses} ORDER BY id",
+            list(where.values()),
+        )
+        columns = [c.name for c in cr.description]
+        return [dict(zip(columns, row, strict=True)) for row in cr.fetchall()]
+
+
+def record_id(result):
+    """The id in what an RPC returned for one record: an id, [id], or, for a method
+    without ``@api.returns``, the recordset's repr ``"model(id,)"``."""
+    if isinstance(result, list):
+        (result,) = result
+    if isinstance(result, str):
+        result = int(result.split("(", 1)[1].split(",", 1)[0])
+    return result
+
+
+def filestore_orphans(db):
+    """Files of the filestore that no attachment references (pending GC excluded)."""
+    root = db.filestore()
+    with db.cursor() as cr:
+        cr.execute(
+            "SELECT store_fname FROM ir_attachment WHERE store_fname IS NOT NULL"
+        )
+        referenced = {row[0] for row in cr.fetchall()}
+    files = {
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and path.relative_to(root).parts[0] != "checklist"
+    }
+    return sorted(files - referenced)
