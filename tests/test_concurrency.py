@@ -2,10 +2,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Races on a real multi-process server (two HTTP workers, one cron worker)."""
 
+import csv
+import io
 import threading
+import zipfile
 
 import pytest
-from conftest import login, set_param
+from conftest import environment, login, set_param
 from e2e import FIGURES, audit_entries, record_id, wait_backup
 
 ROUNDS = 3
@@ -55,3 +58,62 @@ def test_cron_and_manual_run_never_both_run_a_backup(
             [backup_id],
         )
         assert cr.fetchone()[0] == 1
+
+
+def _csv_rows(zip_bytes, name):
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        text = zf.read(name).decode()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_backup_is_one_snapshot_while_users_write(
+    server, registry, users, e2e_db, bulk_data
+):
+    """A user keeps changing a contact and a company together (one transaction)
+    while the backup runs: both files hold the values of the same moment."""
+    set_param(registry, "crm_data_backup.min_interval_hours", "0")
+    with environment(registry, commit=True) as env:
+        pair = env["res.partner"].create(
+            [
+                {"name": "Snapshot contact", "ref": "v0"},
+                {"name": "Snapshot company", "ref": "v0", "is_company": True},
+            ]
+        )
+    writer = login(server, "salesman", users)
+    web = login(server, "backup_admin", users)
+    backup_id = record_id(web.call("crm.backup", "request_backup"))
+    writes = 0
+    stop = threading.Event()
+
+    def write_while_running():
+        nonlocal writes
+        while not stop.is_set():
+            writes += 1
+            writer.call("res.partner", "write", pair.ids, {"ref": f"v{writes}"})
+
+    thread = threading.Thread(target=write_while_running)
+    thread.start()
+    try:
+        state = wait_backup(e2e_db, backup_id, timeout=300)
+    finally:
+        stop.set()
+        thread.join(60)
+    FIGURES.race("users writing during a backup")
+    assert state == "done"
+    assert writes > 1
+    response = web.get(f"/crm_data_backup/download/{backup_id}")
+    assert response.status_code == 200
+    contact = next(
+        r
+        for r in _csv_rows(response.content, "contacts.csv")
+        if r["name"] == "Snapshot contact"
+    )
+    company = next(
+        r
+        for r in _csv_rows(response.content, "companies.csv")
+        if r["name"] == "Snapshot company"
+    )
+    assert contact["ref"] == company["ref"], (contact["ref"], company["ref"])
+    # the snapshot was taken while the writes went on, not after them
+    assert contact["ref"] != f"v{writes}"
