@@ -25,6 +25,7 @@ FIELDS = [
     "category_id/id",
     "is_company",
 ]
+# Archived contacts included, as in a backup.
 CONTACTS_DOMAIN = [("is_company", "=", False)]
 RESTORE_FIELDS = {
     1: ["phone"],
@@ -55,7 +56,7 @@ COPY (
                  ON tx.res_id = r.category_id
            GROUP BY r.partner_id
       ) tags ON tags.partner_id = p.id
-     WHERE p.active AND NOT coalesce(p.is_company, false)
+     WHERE NOT coalesce(p.is_company, false)
      ORDER BY p.id
 ) TO STDOUT WITH (FORMAT csv, HEADER)
 """
@@ -82,7 +83,11 @@ def export_data(env):
     path = _tmpfile(".csv")
 
     def run():
-        partners = env["res.partner"].search(CONTACTS_DOMAIN, order="id")
+        partners = (
+            env["res.partner"]
+            .with_context(active_test=False)
+            .search(CONTACTS_DOMAIN, order="id")
+        )
         datas = partners.with_context(import_compat=True).export_data(FIELDS)["datas"]
         with open(path, "w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
@@ -134,11 +139,12 @@ def full_backup(env):
     env.cr.commit()
     info, seconds, rss = timed(env, engines.full_backup, env)
     env.cr.commit()
-    return _result(seconds, info["rows"], rss, **info)
+    return _result(seconds, info.pop("rows"), rss, **info)
 
 
 def _contact_ids(env, limit=None):
-    return env["res.partner"].search(CONTACTS_DOMAIN, order="id", limit=limit).ids
+    partners = env["res.partner"].with_context(active_test=False)
+    return partners.search(CONTACTS_DOMAIN, order="id", limit=limit).ids
 
 
 def _mutate(env, ids, fields):
