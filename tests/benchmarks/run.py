@@ -35,6 +35,9 @@ TEMPLATE = DB_PREFIX + "template"
 MODULES = "crm_data_backup,helpdesk_mgmt"
 HASH_KEY = "crm_data_backup_bench.addon_hash"
 LOAD_SAMPLE = 10_000
+# Short measurements are repeated (fresh process each time) and the fastest kept:
+# the machine may be shared, and its noise only ever adds time.
+REPEATED = {"copy", "export_data", "engine_export"}
 QUICK_LOAD_SAMPLE = 1_000
 
 
@@ -187,6 +190,18 @@ def child(measure, dbname, **params):
     return {"error": tail.strip() or f"exit code {proc.returncode}"}
 
 
+def best_of(results):
+    """The fastest of repeated runs, with the highest peak RSS of them all."""
+    good = [r for r in results if "seconds" in r]
+    if not good:
+        return results[0]
+    best = dict(min(good, key=lambda r: r["seconds"]))
+    best["rss"] = max(r["rss"] for r in good)
+    if len(results) > 1:
+        best["runs"] = [r.get("seconds") for r in results]
+    return best
+
+
 def machine():
     import psutil
 
@@ -242,7 +257,8 @@ def measure_size(odoo, size, args, wanted, results):
                 say(f"{size:>9,} " + describe(name, out[name]))
                 continue
             params = {**params, "backup_id": backup}
-        out[name] = child(measure, dbname, **params)
+        runs = args.repeat if name in REPEATED else 1
+        out[name] = best_of([child(measure, dbname, **params) for _ in range(runs)])
         say(f"{size:>9,} " + describe(name, out[name]))
         save_json(results)
 
@@ -265,6 +281,11 @@ def main():
         help=f"time load() on {QUICK_LOAD_SAMPLE:,} rows instead of {LOAD_SAMPLE:,}",
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        help="runs of the short measurements, the fastest kept (default 3, quick 1)",
+    )
+    parser.add_argument(
         "--only",
         type=lambda s: s.split(","),
         help="comma-separated measurements to run (copy, export_data, engine_export, "
@@ -284,6 +305,8 @@ def main():
 
     import report
 
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
     if args.report_only:
         results = json.loads((RESULTS / "latest.json").read_text())
         report.write(results, RESULTS)
