@@ -63,9 +63,18 @@ def _max_id(cr, table):
 
 
 def _recompute(env, model_name, ids):
-    """Recompute every stored computed field of the SQL-inserted records."""
+    """Recompute every stored computed field of the SQL-inserted records.
+
+    Binary fields are left out: they are empty here, and writing them searches
+    attachments one record at a time.
+    """
+    env = env(context=dict(env.context, tracking_disable=True))
     model = env[model_name]
-    fields = [f for f in model._fields.values() if f.store and f.compute]
+    fields = [
+        f
+        for f in model._fields.values()
+        if f.store and f.compute and f.type not in ("binary", "image")
+    ]
     for start in range(0, len(ids), BATCH):
         records = model.browse(ids[start : start + BATCH])
         for field in fields:
