@@ -1,6 +1,34 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import SUPERUSER_ID, _, api, fields, models, release
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import config, format_datetime
+
+from ..engine.archive import BackupArchive
+from ..engine.exporter import SqlExporter
+from ..engine.writer import BackupFileError, CsvWriter, XlsxWriter
+
+_logger = logging.getLogger(__name__)
+
+ADVISORY_LOCK_KEY = 84271031  # serialises backup requests (frequency limit)
+STALE_RUNNING = timedelta(hours=2)
+
+
+def _testing():
+    return bool(
+        getattr(threading.current_thread(), "testing", False) or config["test_enable"]
+    )
 
 
 class CrmBackup(models.Model):
@@ -43,9 +71,519 @@ class CrmBackup(models.Model):
     line_ids = fields.One2many(
         "crm.backup.line", "backup_id", help="One line per file in the backup."
     )
+    requested_by_id = fields.Many2one(
+        "res.users",
+        readonly=True,
+        default=lambda self: self.env.user,
+        ondelete="set null",
+        help="Who asked for the backup; notified when it is ready or failed.",
+    )
+    file_format = fields.Selection(
+        [("csv", "CSV"), ("xlsx", "XLSX")],
+        default="csv",
+        required=True,
+        readonly=True,
+        help="Format of the files inside the zip.",
+    )
+    progress = fields.Float(
+        readonly=True, help="Share of the objects already written (percent)."
+    )
+    done_date = fields.Datetime(readonly=True, help="When the backup was finished.")
+    record_count = fields.Integer(
+        readonly=True, help="How many records the backup holds, all files together."
+    )
+    file_size = fields.Integer(readonly=True, help="Size of the zip in bytes.")
+    error_message = fields.Text(
+        readonly=True, help="Why the backup failed, in plain words."
+    )
+    is_scheduled = fields.Boolean(
+        readonly=True, help="Made by the scheduled backups job, not by a person."
+    )
+    download_url = fields.Char(
+        compute="_compute_download_url",
+        help="Address that downloads the zip (for the backup group only).",
+    )
 
+    @api.depends("state", "attachment_id")
+    def _compute_download_url(self):
+        for backup in self:
+            backup.download_url = (
+                f"/crm_data_backup/download/{backup.id}"
+                if backup.state == "done" and backup.attachment_id
+                else False
+            )
+
+    # -- settings -------------------------------------------------------------
+    @api.model
+    def _param(self, key, default):
+        return self.env["ir.config_parameter"].sudo().get_param(key, default)
+
+    @api.model
+    def _retention_days(self):
+        try:
+            return max(int(self._param("crm_data_backup.retention_days", 14)), 1)
+        except ValueError:
+            return 14
+
+    @api.model
+    def _min_interval_hours(self):
+        try:
+            return max(float(self._param("crm_data_backup.min_interval_hours", 24)), 0)
+        except ValueError:
+            return 24.0
+
+    # -- requesting -----------------------------------------------------------
     @api.model
     def action_open_create_wizard(self):
         return self.env["ir.actions.act_window"]._for_xml_id(
             "crm_data_backup.crm_backup_create_wizard_action"
         )
+
+    @api.model
+    def _next_allowed_date(self):
+        """When the next backup may be requested (None: now)."""
+        hours = self._min_interval_hours()
+        if not hours:
+            return None
+        last = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("state", "!=", "failed")], order="create_date desc", limit=1)
+        )
+        if not last:
+            return None
+        allowed = last.create_date + timedelta(hours=hours)
+        return allowed if allowed > fields.Datetime.now() else None
+
+    @api.model
+    def request_backup(self, scheduled=False):
+        """Queue a backup (frequency limit enforced) and wake the job up."""
+        self.check_access("create")
+        # Two requests at once must not both pass the limit.
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        allowed = self._next_allowed_date()
+        if allowed:
+            raise UserError(
+                _(
+                    "A backup was made recently. The next backup can be requested "
+                    "on %(date)s.",
+                    date=format_datetime(
+                        self.env, allowed, tz=self.env.user.tz or "UTC"
+                    ),
+                )
+            )
+        now = fields.Datetime.now()
+        backup = self.create(
+            {
+                "name": _("Backup %(date)s", date=now.strftime("%Y-%m-%d %H:%M:%S")),
+                "file_format": self._param("crm_data_backup.file_format", "csv")
+                if self._param("crm_data_backup.file_format", "csv") in ("csv", "xlsx")
+                else "csv",
+                "is_scheduled": scheduled,
+            }
+        )
+        self.env["crm.backup.audit"]._log(
+            "backup_requested",
+            backup_id=backup.id,
+            details=_("Scheduled") if scheduled else _("Requested by a user"),
+        )
+        cron = self.env.ref(
+            "crm_data_backup.ir_cron_crm_backup_run", raise_if_not_found=False
+        )
+        if cron:
+            cron.sudo()._trigger()
+        return backup
+
+    def action_download(self):
+        self.ensure_one()
+        if self.state != "done" or not self.attachment_id:
+            raise UserError(
+                _("Only finished backups that have not expired can be downloaded.")
+            )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/crm_data_backup/download/{self.id}",
+            "target": "self",
+        }
+
+    # -- running --------------------------------------------------------------
+    def action_run(self):
+        """Run queued backups now (also what the background job does)."""
+        self.check_access("write")
+        for backup in self:
+            backup.sudo()._run()
+        return True
+
+    @api.model
+    def _cron_run_queued(self):
+        stale = self.search(
+            [
+                ("state", "=", "running"),
+                ("write_date", "<", fields.Datetime.now() - STALE_RUNNING),
+            ]
+        )
+        for backup in stale:
+            backup._fail(_("The backup was interrupted (the server stopped)."))
+        queued = self.search([("state", "=", "queued")], order="id")
+        for backup in queued:
+            backup._run()
+            self._commit()
+
+    @api.model
+    def _commit(self):
+        if not _testing():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _rollback(self):
+        if not _testing():
+            self.env.cr.rollback()
+
+    def _lock_queued(self):
+        """Take this backup for running; False when another run has it."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT id FROM crm_backup WHERE id = %s AND state = 'queued' "
+            "FOR UPDATE SKIP LOCKED",
+            [self.id],
+        )
+        return bool(self.env.cr.fetchone())
+
+    def _run(self):
+        self.ensure_one()
+        if not self._lock_queued():
+            return False
+        self.write({"state": "running", "progress": 0.0, "error_message": False})
+        self._commit()
+        tmpdir = tempfile.mkdtemp(prefix="crm_backup_")
+        try:
+            path = os.path.join(tmpdir, "backup.zip")
+            try:
+                # tests cannot roll back their cursor: a savepoint stands for it
+                guard = (
+                    self.env.cr.savepoint() if _testing() else contextlib.nullcontext()
+                )
+                with guard:
+                    result = self._make_zip(path)
+                    self._store(path, result)
+            except (UserError, AccessError, BackupFileError, OSError) as exc:
+                self._rollback()
+                self._fail(str(exc.args[0]) if exc.args else str(exc))
+            except Exception as exc:
+                _logger.exception("Backup %s failed", self.id)
+                self._rollback()
+                self._fail(_("Unexpected error: %(error)s", error=exc))
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        return self.state == "done"
+
+    @contextlib.contextmanager
+    def _snapshot_env(self):
+        """Environment on ONE database snapshot for the whole export.
+
+        A cursor of its own at REPEATABLE READ, committed at the end so the
+        external IDs created by the export stay. In tests (whose data is not
+        committed) the test cursor is used unless ``crm_backup_real_snapshot``.
+        """
+        context = {"lang": "en_US", "tz": "UTC", "active_test": False}
+        if _testing() and not self.env.context.get("crm_backup_real_snapshot"):
+            self.env.flush_all()
+            yield api.Environment(self.env.cr, SUPERUSER_ID, context)
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield api.Environment(cr, SUPERUSER_ID, context)
+
+    def _progress(self, done, total):
+        self.write({"progress": 100.0 * done / total if total else 100.0})
+        self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+        self._commit()
+
+    def _make_zip(self, path, on_object_done=None):
+        """Write the backup zip at ``path`` from one snapshot; returns the
+        manifest entries and line values."""
+        self.ensure_one()
+        self.env["crm.backup.object"]._sync_custom_objects()
+        self._commit()
+        header = {
+            "database_uuid": self._param("database.uuid", ""),
+            "database_name": self.env.cr.dbname,
+            "odoo_version": release.serie,
+            "addon_version": self.env["ir.module.module"]
+            .sudo()
+            .search([("name", "=", "crm_data_backup")], limit=1)
+            .installed_version
+            or "18.0.1.0.0",
+            "created_at": fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "file_format": self.file_format,
+        }
+        archive = BackupArchive(path, header)
+        lines = []
+        xlsx_path = path + ".xlsx"
+        xlsx = XlsxWriter(xlsx_path) if self.file_format == "xlsx" else None
+        try:
+            with self._snapshot_env() as senv:
+                Object = senv["crm.backup.object"]
+                objects = Object.search([("parent_id", "=", False)])
+                targets = [t for obj in objects for t in obj._export_targets()]
+                exporter = SqlExporter(senv.cr)
+                for done, (obj, key, model_name, domain, own) in enumerate(targets):
+                    spec = Object._object_spec(model_name, domain, own_only=own)
+                    entry = self._export_object(exporter, spec, archive, key, xlsx)
+                    if entry:
+                        entry["object"] = "custom" if obj.parent_id else obj.key
+                        archive.add_entry(entry)
+                        lines.append(
+                            {
+                                "sequence": len(lines),
+                                "object_id": obj.id,
+                                "model_name": model_name,
+                                "record_count": entry["rows"],
+                                "file_name": entry.get("sheet")
+                                and f"backup.xlsx ({entry['sheet']})"
+                                or entry["name"],
+                            }
+                        )
+                    if on_object_done:
+                        on_object_done(key)
+                    self._progress(done + 1, len(targets))
+            if xlsx:
+                xlsx.close()
+                xlsx = None
+                if archive.files:
+                    digest = archive.add_path("backup.xlsx", xlsx_path)
+                    for entry in archive.files:
+                        entry["sha256"] = digest
+            archive.close()
+        except Exception:
+            archive.abort()
+            raise
+        finally:
+            if xlsx:
+                with contextlib.suppress(Exception):
+                    xlsx.close()
+            with contextlib.suppress(OSError):
+                os.unlink(xlsx_path)
+        return {"lines": lines}
+
+    @api.model
+    def _export_object(self, exporter, spec, archive, key, xlsx=None):
+        """Write one object's file (or sheet); None when it has no record."""
+        exporter.cr.execute(
+            f'SELECT EXISTS (SELECT 1 FROM "{spec.table}" t WHERE {spec.where_sql})'
+            % ()
+        )
+        if not exporter.cr.fetchone()[0]:
+            return None
+        exporter.ensure_xmlids(spec)
+        header = spec.header
+        entry = {"model": spec.model, "fields": header}
+        if xlsx:
+            xlsx.add_sheet(key, header, spec.text_columns)
+            for batch in exporter.iter_batches(spec):
+                xlsx.write_rows(batch)
+            entry.update(name="backup.xlsx", sheet=key[:31], rows=xlsx.rows)
+            return entry
+        name = f"{key}.csv"
+        member = archive.open_file(name)
+        with member as stream:
+            writer = CsvWriter(stream, header, spec.text_columns)
+            for batch in exporter.iter_batches(spec):
+                writer.write_rows(batch)
+            writer.close()
+        entry.update(name=name, rows=writer.rows, sha256=member.sha256)
+        return entry
+
+    def _store(self, path, result):
+        """Keep the zip as an attachment of the backup, streamed to the
+        filestore, and announce it."""
+        self.ensure_one()
+        size = os.path.getsize(path)
+        attachment = self._attach_file(path, size)
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "state": "done",
+                "attachment_id": attachment.id,
+                "done_date": now,
+                "expiration_date": now + timedelta(days=self._retention_days()),
+                "progress": 100.0,
+                "file_size": size,
+                "record_count": sum(v["record_count"] for v in result["lines"]),
+                "line_ids": [(5, 0, 0)] + [(0, 0, v) for v in result["lines"]],
+            }
+        )
+        self.env["crm.backup.audit"]._log(
+            "backup_created",
+            backup_id=self.id,
+            user_id=self.requested_by_id.id or self.env.uid,
+            record_count=self.record_count,
+            details=_(
+                "%(files)s files, %(size)s bytes",
+                files=len(result["lines"]),
+                size=size,
+            ),
+        )
+        self._announce_done()
+
+    def _attach_file(self, path, size):
+        Attachment = self.env["ir.attachment"].sudo()
+        name = f"{self.name.replace(' ', '_').replace(':', '-')}.zip"
+        values = {
+            "name": name,
+            "res_model": self._name,
+            "res_id": self.id,
+            "public": False,
+            "mimetype": "application/zip",
+            "type": "binary",
+        }
+        if Attachment._storage() != "file":
+            with open(path, "rb") as f:
+                return Attachment.create(dict(values, raw=f.read()))
+        # Stream the zip to the filestore instead of loading it in memory.
+        sha1 = hashlib.sha1()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                sha1.update(chunk)
+        checksum = sha1.hexdigest()
+        fname = f"{checksum[:2]}/{checksum}"
+        full_path = Attachment._full_path(fname)
+        os.makedirs(os.path.dirname(full_path), exist_ok=True)
+        if not os.path.exists(full_path):
+            shutil.copyfile(path, full_path)
+            # if the transaction aborts, the filestore GC removes the file
+            Attachment._mark_for_gc(fname)
+        attachment = Attachment.create(values)
+        self.env.cr.execute(
+            "UPDATE ir_attachment SET store_fname = %s, file_size = %s, "
+            "checksum = %s, db_datas = NULL WHERE id = %s",
+            [fname, size, checksum, attachment.id],
+        )
+        attachment.invalidate_recordset()
+        return attachment
+
+    # -- outcome messages -----------------------------------------------------
+    def _requester_partner_ids(self):
+        partner = self.requested_by_id.partner_id
+        return partner.ids if partner else []
+
+    def _announce_done(self):
+        url = f"/crm_data_backup/download/{self.id}"
+        body = Markup("<p>%s</p><p><a href='%s' class='btn btn-primary'>%s</a></p>") % (
+            _(
+                "Your backup %(name)s is ready (%(count)s records). It can be "
+                "downloaded until %(date)s.",
+                name=self.name,
+                count=self.record_count,
+                date=format_datetime(
+                    self.env, self.expiration_date, tz=self.requested_by_id.tz or "UTC"
+                ),
+            ),
+            url,
+            _("Download"),
+        )
+        self.message_post(  # pylint: disable=no-member
+            body=body,
+            subtype_xmlid="crm_data_backup.mt_backup_done",
+            partner_ids=self._requester_partner_ids(),
+            message_type="notification",
+        )
+        if self.requested_by_id:
+            self.requested_by_id._bus_send(
+                "simple_notification",
+                {
+                    "type": "success",
+                    "title": _("Backup ready"),
+                    "message": _("%(name)s can be downloaded.", name=self.name),
+                    "sticky": False,
+                },
+            )
+
+    def _fail(self, reason):
+        """Mark failed with ``reason``, drop any file, tell the requester."""
+        self.ensure_one()
+        attachment = self.attachment_id
+        self.write(
+            {
+                "state": "failed",
+                "error_message": reason,
+                "attachment_id": False,
+                "line_ids": [(5, 0, 0)],
+            }
+        )
+        attachment.sudo().unlink()
+        self.env["crm.backup.audit"]._log(
+            "backup_failed",
+            backup_id=self.id,
+            user_id=self.requested_by_id.id or self.env.uid,
+            details=reason,
+        )
+        self.message_post(  # pylint: disable=no-member
+            body=Markup("<p>%s</p><p>%s</p>")
+            % (_("The backup %(name)s failed.", name=self.name), reason),
+            subtype_xmlid="crm_data_backup.mt_backup_failed",
+            partner_ids=self._requester_partner_ids(),
+            message_type="notification",
+        )
+        if self.requested_by_id:
+            self.requested_by_id._bus_send(
+                "simple_notification",
+                {
+                    "type": "danger",
+                    "title": _("Backup failed"),
+                    "message": reason,
+                    "sticky": True,
+                },
+            )
+
+    # -- expiry and schedule --------------------------------------------------
+    @api.model
+    def _cron_purge_expired(self):
+        expired = self.search(
+            [
+                ("state", "=", "done"),
+                ("expiration_date", "<=", fields.Datetime.now()),
+            ]
+        )
+        for backup in expired:
+            attachment = backup.attachment_id
+            backup.write({"state": "expired", "attachment_id": False})
+            attachment.sudo().unlink()
+            self.env["crm.backup.audit"]._log(
+                "backup_expired", backup_id=backup.id, user_id=SUPERUSER_ID
+            )
+            self._commit()
+        return expired
+
+    @api.model
+    def _cron_scheduled_backup(self):
+        schedule = self._param("crm_data_backup.schedule", "off")
+        if schedule not in ("daily", "weekly"):
+            return self.browse()
+        period = timedelta(days=1 if schedule == "daily" else 7)
+        last = self.search(
+            [("is_scheduled", "=", True), ("state", "!=", "failed")],
+            order="create_date desc",
+            limit=1,
+        )
+        # a little slack so a daily cron never skips a day by a few seconds
+        if (
+            last
+            and last.create_date + period - timedelta(hours=1) > fields.Datetime.now()
+        ):
+            return self.browse()
+        try:
+            with self.env.cr.savepoint():
+                return self.request_backup(scheduled=True)
+        except UserError as exc:
+            _logger.info("Scheduled backup skipped: %s", exc)
+            return self.browse()
+
+    def unlink(self):
+        for backup in self:
+            self.env["crm.backup.audit"]._log("backup_deleted", backup_id=backup.id)
+        attachments = self.sudo().attachment_id
+        result = super().unlink()
+        # mail.thread may already have removed them
+        attachments.exists().unlink()
+        return result

@@ -1,7 +1,32 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
+from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
+
+from ..engine.exporter import FieldSpec, ObjectSpec
+
+# Types the SQL exporter renders itself; any other stored type goes through
+# Odoo's own export (per batch) so that its cells stay identical.
+SQL_TYPES = frozenset(
+    {
+        "char",
+        "text",
+        "html",
+        "selection",
+        "integer",
+        "many2one_reference",
+        "boolean",
+        "date",
+        "datetime",
+        "reference",
+        "float",
+        "monetary",
+        "many2one",
+        "many2many",
+        "properties",
+    }
+)
 
 
 class CrmBackupObject(models.Model):
@@ -58,3 +83,199 @@ class CrmBackupObject(models.Model):
     def _get_domain(self):
         self.ensure_one()
         return safe_eval(self.domain or "[]")
+
+    # -- custom models ------------------------------------------------------
+    @api.model
+    def _custom_model_names(self):
+        """Technical names of the custom (x_) models of this database."""
+        custom = self.env.ref(
+            "crm_data_backup.backup_object_custom", raise_if_not_found=False
+        )
+        domain = custom._get_domain() if custom else [("model", "=like", "x\\_%")]
+        models_ = (
+            self.env["ir.model"]
+            .sudo()
+            .search(domain + [("state", "=", "manual"), ("transient", "=", False)])
+        )
+        return [m.model for m in models_ if m.model in self.env]
+
+    @api.model
+    def _sync_custom_objects(self):
+        """Keep one child object of 'custom' per custom model (restore picks them)."""
+        custom = self.env.ref(
+            "crm_data_backup.backup_object_custom", raise_if_not_found=False
+        )
+        if not custom:
+            return self.browse()
+        Object = self.sudo().with_context(active_test=False)
+        children = Object.search([("parent_id", "=", custom.id)])
+        by_model = {child.model_name: child for child in children}
+        for model_name in self._custom_model_names():
+            if model_name not in by_model:
+                by_model[model_name] = Object.create(
+                    {
+                        "name": self.env["ir.model"]._get(model_name).name
+                        or model_name,
+                        "key": model_name,
+                        "model_name": model_name,
+                        "parent_id": custom.id,
+                        "sequence": custom.sequence,
+                    }
+                )
+        return Object.search([("parent_id", "=", custom.id)])
+
+    # -- export description -------------------------------------------------
+    def _export_targets(self):
+        """What this object writes: list of (object, file key, model, domain,
+        own-fields-only) tuples; empty when the model is not installed."""
+        self.ensure_one()
+        if self.is_custom:
+            children = self.with_context(active_test=False).search(
+                [("parent_id", "=", self.id), ("active", "=", True)]
+            )
+            return [
+                (child, child.model_name, child.model_name, [], False)
+                for child in children
+                if child.model_name in self.env
+            ]
+        if self.model_name not in self.env:
+            return []
+        targets = [(self, self.key, self.model_name, self._get_domain(), False)]
+        if self.model_name == "product.template":
+            # Variants' own fields (code, barcode, attributes...) in a second file.
+            targets.append(
+                (
+                    self,
+                    f"{self.key}_variants",
+                    "product.product",
+                    [("product_tmpl_id", "in", self._template_query())],
+                    True,
+                )
+            )
+        return targets
+
+    def _template_query(self):
+        return (
+            self.env["product.template"]
+            .with_context(active_test=False)
+            ._search(self._get_domain())
+        )
+
+    @api.model
+    def _backup_fields(self, model, own_only=False):
+        """Stored fields of ``model`` a backup saves, in definition order."""
+        include_binary = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_data_backup.include_binary")
+        )
+        result = []
+        for fname, field in model._fields.items():
+            if fname == "id" or not field.store or field.type == "one2many":
+                continue
+            if field.type == "binary" and not include_binary:
+                continue
+            if own_only and (field.inherited or field.model_name != model._name):
+                continue
+            result.append(field)
+        return result
+
+    @api.model
+    def _render_sql(self, sql):
+        """Render an SQL object as text for the engine (``%`` doubled, as the
+        engine runs it with parameters)."""
+        return self.env.cr.mogrify(sql.code, sql.params).decode().replace("%", "%%")
+
+    @api.model
+    def _m2m_pairs_sql(self, model, field):
+        """(src, dst, pos) of a many2many, pos in the order the ORM reads it."""
+        comodel = self.env[field.comodel_name].with_context(
+            **dict(field.context, active_test=False)
+        )
+        query = comodel._where_calc(field.get_domain_list(model))
+        comodel._apply_ir_rules(query, "read")
+        order = comodel._order_to_sql(comodel._order, query)
+        src = SQL.identifier(field.relation, field.column1)
+        dst = SQL.identifier(field.relation, field.column2)
+        query.add_join(
+            "JOIN",
+            field.relation,
+            None,
+            SQL("%s = %s", dst, SQL.identifier(comodel._table, "id")),
+        )
+        return self._render_sql(
+            query.select(
+                SQL("%s AS src", src),
+                SQL("%s AS dst", dst),
+                SQL("row_number() OVER (ORDER BY %s) AS pos", order),
+            )
+        )
+
+    @api.model
+    def _object_spec(self, model_name, domain, own_only=False):
+        """Plain description of the records of ``model_name`` matching ``domain``
+        for the SQL exporter."""
+        model = self.env[model_name].with_context(active_test=False)
+        query = model._search(domain)
+        where = "t.id IN %s" % self._render_sql(query.subselect())
+        specs = []
+        for field in self._backup_fields(model, own_only=own_only):
+            python = field.type not in SQL_TYPES or field.company_dependent
+            spec = FieldSpec(
+                name=field.name,
+                type=field.type,
+                column=field.name,
+                translate=bool(field.translate),
+                python=python,
+            )
+            if field.type == "float" and not python:
+                digits = field.get_digits(self.env)
+                spec.digits = digits[1] if digits else None
+            if field.type in ("many2one", "many2many") and not python:
+                comodel = self.env[field.comodel_name]
+                if not comodel._is_an_ordinary_table():
+                    spec.python = True
+                else:
+                    spec.comodel = comodel._name
+                    spec.comodel_table = comodel._table
+                    if field.type == "many2many":
+                        spec.pairs_sql = self._m2m_pairs_sql(model, field)
+            specs.append(spec)
+        return ObjectSpec(
+            model=model._name,
+            table=model._table,
+            where_sql=where,
+            fields=specs,
+            python_cells=self._python_cells_reader(model),
+        )
+
+    @api.model
+    def _python_cells_reader(self, model):
+        """Callback giving the cells of the rare fields SQL does not render, with
+        Odoo's own export (so they match it by construction)."""
+
+        def read(ids, fspecs):
+            records = model.browse(ids).with_context(import_compat=True)
+            paths = [
+                [f.name, "id"] if f.type in ("many2one", "many2many") else [f.name]
+                for f in fspecs
+            ]
+            rows = records._export_rows(paths)
+            result = {}
+            for record_id, row in zip(ids, rows, strict=False):
+                result[record_id] = {
+                    f.name: _to_cell(value)
+                    for f, value in zip(fspecs, row, strict=True)
+                }
+            records.invalidate_recordset()
+            return result
+
+        return read
+
+
+def _to_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    return str(value)

@@ -1,0 +1,122 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Streaming writers of backup files: CSV (the one dialect) and XLSX.
+
+Both take rows of text cells and neutralise formula-like text cells
+(``text_columns``) with :func:`cells.neutralise`, so spreadsheets never run them.
+"""
+
+import csv
+import io
+
+import xlsxwriter
+
+from .cells import _RISKY_FIRST, needs
+
+XLSX_MAX_ROWS = 1048576
+XLSX_MAX_CELL = 32767
+
+
+class BackupFileError(Exception):
+    """A value or a size a backup file cannot hold."""
+
+
+def _neutralise_rows(rows, text_columns):
+    """Yield rows with their formula-like text cells neutralised."""
+    if not text_columns:
+        yield from rows
+        return
+    for row in rows:
+        changed = None
+        for idx in text_columns:
+            value = row[idx]
+            if value and value[0] in _RISKY_FIRST and needs(value):
+                if changed is None:
+                    changed = list(row)
+                changed[idx] = "'" + value
+        yield row if changed is None else changed
+
+
+class CsvWriter:
+    """Write one CSV file of the contract's dialect to a binary stream.
+
+    UTF-8 without BOM, comma, minimal quoting, CRLF line ends.
+    """
+
+    def __init__(self, stream, header, text_columns=()):
+        self._text = io.TextIOWrapper(
+            stream, encoding="utf-8", newline="", write_through=False
+        )
+        self._csv = csv.writer(self._text, dialect="excel")
+        self.text_columns = tuple(text_columns)
+        self.rows = 0
+        self._csv.writerow(header)
+
+    def write_rows(self, rows):
+        """Write an iterable of rows (sequences of str)."""
+        before = self.rows
+        counted = self._count(_neutralise_rows(rows, self.text_columns))
+        self._csv.writerows(counted)
+        return self.rows - before
+
+    def _count(self, rows):
+        for row in rows:
+            self.rows += 1
+            yield row
+
+    def close(self):
+        """Flush and detach, leaving the underlying stream open."""
+        self._text.flush()
+        self._text.detach()
+
+
+class XlsxWriter:
+    """One workbook, one sheet per object, written in constant memory."""
+
+    def __init__(self, path):
+        self.workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        self.sheet = None
+        self.text_columns = ()
+        self.rows = 0
+
+    def add_sheet(self, name, header, text_columns=()):
+        """Start a sheet (finishing the previous one) and write its header."""
+        self.sheet = self.workbook.add_worksheet(name[:31])
+        self.text_columns = tuple(text_columns)
+        self.rows = 0
+        for col, value in enumerate(header):
+            self.sheet.write_string(0, col, value)
+
+    def write_rows(self, rows):
+        """Write rows of str cells as strings (never formulas)."""
+        sheet = self.sheet
+        count = 0
+        for row in _neutralise_rows(rows, self.text_columns):
+            self.rows += 1
+            count += 1
+            if self.rows >= XLSX_MAX_ROWS:
+                raise BackupFileError(
+                    "An object has more rows than a spreadsheet sheet can hold "
+                    f"({XLSX_MAX_ROWS - 1}): choose the CSV backup format."
+                )
+            for col, value in enumerate(row):
+                if value:
+                    if len(value) > XLSX_MAX_CELL:
+                        raise BackupFileError(
+                            f"A value is longer than a spreadsheet cell can hold "
+                            f"({XLSX_MAX_CELL} characters): choose the CSV backup "
+                            "format."
+                        )
+                    sheet.write_string(self.rows, col, value)
+        return count
+
+    def close(self):
+        self.workbook.close()

@@ -1,0 +1,133 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+
+from ..engine.exporter import SqlExporter
+from .common import BackupCommon, export_cells
+
+
+class TestExporterEquivalence(BackupCommon):
+    """The SQL exporter gives exactly export_data(import_compat=True) cells."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        team = cls.env["crm.team"].search([], limit=1) or cls.env["crm.team"].create(
+            {"name": "Team"}
+        )
+        team.lead_properties_definition = [
+            {"name": "budget_note", "type": "char", "string": "Budget note"},
+            {"name": "signed", "type": "boolean", "string": "Signed"},
+        ]
+        cls.data["deal"].write(
+            {
+                "team_id": team.id,
+                "lead_properties": {"budget_note": "=big, sure", "signed": True},
+            }
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "crm_data_backup.include_binary", "1"
+        )
+
+    def export_target(self, model_name, domain, own_only=False):
+        env = self.env(context=dict(self.env.context, active_test=False))
+        env.flush_all()
+        spec = env["crm.backup.object"]._object_spec(model_name, domain, own_only)
+        exporter = SqlExporter(env.cr, batch_size=3)  # several batches
+        exporter.ensure_xmlids(spec)
+        rows = [row for batch in exporter.iter_batches(spec) for row in batch]
+        return spec, rows
+
+    def assert_same_as_export_data(self, model_name, domain, own_only=False):
+        spec, rows = self.export_target(model_name, domain, own_only)
+        records = (
+            self.env[model_name]
+            .with_context(active_test=False)
+            .search(domain, order="id")
+        )
+        self.assertEqual(len(rows), len(records), model_name)
+        expected = export_cells(records, spec.header)
+        properties = {f.name for f in spec.fields if f.type == "properties"}
+        for record, row, want in zip(records, rows, expected, strict=True):
+            for column, got, value in zip(spec.header, row, want, strict=True):
+                if got and column in properties:
+                    got = json.dumps(json.loads(got), sort_keys=True)
+                self.assertEqual(
+                    got,
+                    value,
+                    f"{model_name} {record.id} {column}: {got!r} != {value!r}",
+                )
+        return spec, rows
+
+    def test_every_object_matches_export_data(self):
+        covered = set()
+        Object = self.env["crm.backup.object"]
+        Object._sync_custom_objects()
+        objects = Object.search([("parent_id", "=", False)])
+        files = 0
+        for obj in objects:
+            for _obj, _key, model_name, domain, own in obj._export_targets():
+                spec, rows = self.assert_same_as_export_data(model_name, domain, own)
+                if rows:
+                    files += 1
+                    covered |= {(f.type, bool(f.translate)) for f in spec.fields}
+        self.assertGreaterEqual(files, 11)
+        types = {t for t, _tr in covered}
+        for ftype in (
+            "char",
+            "text",
+            "html",
+            "selection",
+            "integer",
+            "float",
+            "monetary",
+            "boolean",
+            "date",
+            "datetime",
+            "many2one",
+            "many2many",
+            "properties",
+            "binary",
+        ):
+            self.assertIn(ftype, types)
+        self.assertIn(("char", True), covered, "a translatable field was exported")
+
+    def test_values_of_interest(self):
+        deal = self.data["deal"]
+        spec, rows = self.export_target("crm.lead", [("id", "=", deal.id)])
+        row = dict(zip(spec.header, rows[0], strict=True))
+        self.assertEqual(row["name"], "Big deal, phase 1")
+        self.assertEqual(row["expected_revenue"], "12345.67")
+        self.assertEqual(row["probability"], "33.5")
+        self.assertEqual(row["priority"], "2")
+        self.assertEqual(row["date_deadline"], "2026-12-31")
+        self.assertEqual(row["x_budget_code"], "@SUM(A1)", "raw value, not neutralised")
+        self.assertEqual(row["active"], "True")
+        self.assertRegex(row["create_date"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+        xid = self.env["ir.model.data"].search(
+            [("model", "=", "crm.lead"), ("res_id", "=", deal.id)]
+        )
+        self.assertEqual(len(xid), 1)
+        self.assertEqual(row["id"], xid.complete_name)
+        self.assertRegex(row["id"], rf"^__export__\.crm_lead_{deal.id}_[0-9a-f]{{8}}$")
+        company_xid = self.data["company"].get_external_id()[self.data["company"].id]
+        self.assertEqual(row["partner_id/id"], company_xid)
+
+    def test_existing_xmlid_is_kept_and_no_duplicate(self):
+        partner = self.env.ref("base.partner_admin")
+        _spec, rows = self.export_target("res.partner", [("id", "=", partner.id)])
+        self.assertEqual(rows[0][0], "base.partner_admin")
+        before = self.env["ir.model.data"].search_count([("module", "=", "__export__")])
+        self.export_target("res.partner", [("id", "=", partner.id)])
+        after = self.env["ir.model.data"].search_count([("module", "=", "__export__")])
+        self.assertEqual(before, after)
+
+    def test_many2many_order_and_commas(self):
+        company = self.data["company"]
+        spec, rows = self.export_target("res.partner", [("id", "=", company.id)])
+        row = dict(zip(spec.header, rows[0], strict=True))
+        expected = ",".join(
+            tag.get_external_id()[tag.id] for tag in company.category_id
+        )
+        self.assertEqual(row["category_id/id"], expected)
+        self.assertEqual(len(row["category_id/id"].split(",")), 2)
