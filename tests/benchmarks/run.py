@@ -278,7 +278,8 @@ def main():
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"time load() on {QUICK_LOAD_SAMPLE:,} rows instead of {LOAD_SAMPLE:,}",
+        help=f"time load() on {QUICK_LOAD_SAMPLE:,} rows instead of {LOAD_SAMPLE:,} "
+        "and run every measurement once",
     )
     parser.add_argument(
         "--repeat",
