@@ -35,6 +35,13 @@ def _rate(result):
     return f"{result['rows'] / result['seconds']:,.0f}/s"
 
 
+def _restore_all(result):
+    """Restore seconds for every contact, extrapolated when it changed a part."""
+    if not _ok(result):
+        return None
+    return result["seconds"] * result.get("records", result["rows"]) / result["rows"]
+
+
 def _load_at(result, rows):
     """load() seconds for `rows` rows, extrapolated linearly from its sample."""
     if not _ok(result) or not result["rows"]:
@@ -56,12 +63,15 @@ def ratios(size_results):
     for n in (1, 5):
         restore, load = r.get(f"restore_{n}"), r.get(f"load_{n}")
         if _ok(restore) and _ok(load):
-            value = _load_at(load, restore["rows"]) / restore["seconds"]
+            # per changed row: both may have run on part of the contacts
+            value = (load["seconds"] / load["rows"]) / (
+                restore["seconds"] / restore["rows"]
+            )
             out[f"restore_{n}_vs_load"] = (value, ">= 20x", value >= 20)
-    restore = r.get("restore_5")
-    if _ok(restore) and "plan_seconds" in restore:
-        value = restore["plan_seconds"]
-        out["plan_5"] = (value, "< 5 s at 100k", value < 5 or restore["rows"] > 150_000)
+    plan = r.get("plan_5")
+    if _ok(plan):
+        value = plan["seconds"]
+        out["plan_5"] = (value, "< 5 s at 100k", value < 5 or plan["rows"] > 150_000)
     backup = r.get("full_backup")
     if _ok(backup):
         value = backup["rss"] / MB
@@ -87,6 +97,11 @@ def rows_of_table(results):
             cell = _seconds(res)
             if _ok(res):
                 cell += f" ({res['rows']:,} rows, {_rate(res)})"
+                if res.get("records", res["rows"]) > res["rows"]:
+                    cell += (
+                        f"; all {res['records']:,} extrapolated: "
+                        f"{_restore_all(res):.0f} s"
+                    )
             cells.append(cell)
         add(label, cells)
     cells = []
@@ -94,9 +109,10 @@ def rows_of_table(results):
         load = p.get("load_1")
         rows = _all_contacts(p)
         if rows and _ok(load):
+            five = _load_at(p.get("load_5"), rows)
             cells.append(
                 f"1 field {_load_at(load, rows):.0f} s, "
-                f"5 fields {_load_at(p.get('load_5'), rows) or 0:.0f} s "
+                f"5 fields {f'{five:.0f} s' if five else 'n/a'} "
                 f"(x{rows / load['rows']:.0f} of the sample)"
             )
         else:
@@ -104,14 +120,19 @@ def rows_of_table(results):
     add("load() extrapolated to every contact", cells, "linear")
     cells = []
     for p in per:
-        res = p.get("restore_5")
-        cells.append(f"{res['plan_seconds']:.2f} s" if _ok(res) else _seconds(res))
-    add("restore plan, 5 fields", cells, "< 5 s at 100k")
+        res = p.get("plan_5")
+        cells.append(
+            f"{res['seconds']:.2f} s ({res['rows']:,} records)"
+            if _ok(res)
+            else _seconds(res)
+        )
+    add("restore plan, 5 fields, every contact changed", cells, "< 5 s at 100k")
     labels = {
         "backup_vs_export_data": ("our exporter vs export_data (x faster)", ">= 10x"),
         "backup_vs_copy": ("our exporter vs COPY (x slower)", "<= 4x"),
         "restore_1_vs_load": ("restore 1 field vs load() (x faster)", ">= 20x"),
         "restore_5_vs_load": ("restore 5 fields vs load() (x faster)", ">= 20x"),
+        "plan_5": ("restore plan within target", "< 5 s at 100k"),
     }
     computed = [ratios(p) for p in per]
     for key, (label, target) in labels.items():
@@ -119,7 +140,8 @@ def rows_of_table(results):
         for c in computed:
             if key in c:
                 value, _target, met = c[key]
-                cells.append(f"{value:.1f}x {'ok' if met else 'MISSED'}")
+                unit = " s" if key == "plan_5" else "x"
+                cells.append(f"{value:.1f}{unit} {'ok' if met else 'MISSED'}")
             else:
                 cells.append("n/a")
         add(label, cells, target)
@@ -167,7 +189,10 @@ def markdown(results):
         "growth is the peak resident memory of that process during the measurement, "
         "above what it used before. load() is timed on its first "
         f"{_sample(results)} contacts and extrapolated linearly to every contact "
-        "(the issue measured it at about 11 ms a row).",
+        "(the issue measured it at about 11 ms a row). A restore changes every "
+        "contact unless that would take longer than the time budget at the bigger "
+        "sizes; it then changes a part of them and is extrapolated linearly too "
+        "(shown in its cell). Ratios compare time per changed row.",
         "",
         "| " + " | ".join(table[0]) + " |",
         "|" + "---|" * len(table[0]),
@@ -209,13 +234,19 @@ def chart(results, path):
                 if _ok(results["sizes"][s].get(key))
             ]
             label += " (extrapolated)"
+        elif key.startswith("restore"):
+            points = [
+                (int(s), _restore_all(results["sizes"][s][key]))
+                for s in sizes
+                if _ok(results["sizes"][s].get(key))
+            ]
         if points:
             style = "--" if key.startswith("load") else "-"
             left.plot(*_xy(points), style, marker="o", label=label)
     plan = [
-        (int(s), results["sizes"][s]["restore_5"]["plan_seconds"])
+        (int(s), results["sizes"][s]["plan_5"]["seconds"])
         for s in sizes
-        if _ok(results["sizes"][s].get("restore_5"))
+        if _ok(results["sizes"][s].get("plan_5"))
     ]
     if plan:
         left.plot(*_xy(plan), ":", marker="s", label="restore plan, 5 fields")

@@ -241,6 +241,7 @@ def measure_size(odoo, size, args, wanted, results):
         ("export_data", "export_data", {}),
         ("engine_export", "engine_export", {}),
         ("full_backup", "full_backup", {}),
+        ("plan_5", "plan", {"nfields": 5}),
         ("restore_1", "restore", {"nfields": 1}),
         ("restore_5", "restore", {"nfields": 5}),
         ("load_1", "load", {"nfields": 1, "sample": sample}),
@@ -250,17 +251,34 @@ def measure_size(odoo, size, args, wanted, results):
     for name, measure, params in plan:
         if args.only and name not in args.only:
             continue
-        if measure == "restore":
+        if measure in ("plan", "restore"):
             backup = out.get("full_backup", {}).get("backup_id")
             if not backup:
                 out[name] = {"unavailable": "no backup to restore from"}
                 say(f"{size:>9,} " + describe(name, out[name]))
                 continue
             params = {**params, "backup_id": backup}
+        if measure == "restore":
+            params["rows"] = restore_rows(results, size, name, args.restore_budget)
         runs = args.repeat if name in REPEATED and size < 1_000_000 else 1
         out[name] = best_of([child(measure, dbname, **params) for _ in range(runs)])
         say(f"{size:>9,} " + describe(name, out[name]))
         save_json(results)
+
+
+def restore_rows(results, size, name, budget):
+    """How many contacts a restore changes: all of them, unless the rate measured
+    at a smaller size says that would take longer than `budget` seconds; then
+    as many as fit (at least 10,000) and the report extrapolates."""
+    rates = [
+        r[name]["rows"] / r[name]["seconds"]
+        for s, r in results["sizes"].items()
+        if int(s) < size and "seconds" in r.get(name, {})
+    ]
+    if not rates or size / min(rates) <= budget:
+        return None
+    rows = max(int(budget * min(rates)), 10_000)
+    return rows if rows < size else None
 
 
 def save_json(results):
@@ -287,10 +305,17 @@ def main():
         help="runs of the short measurements, the fastest kept (default 3, quick 1)",
     )
     parser.add_argument(
+        "--restore-budget",
+        type=float,
+        default=180,
+        help="seconds a restore may take at the bigger sizes before it changes only "
+        "a part of the contacts and is extrapolated (default 180)",
+    )
+    parser.add_argument(
         "--only",
         type=lambda s: s.split(","),
         help="comma-separated measurements to run (copy, export_data, engine_export, "
-        "full_backup, restore_1, restore_5, load_1, load_5)",
+        "full_backup, plan_5, restore_1, restore_5, load_1, load_5)",
     )
     parser.add_argument("--report-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
