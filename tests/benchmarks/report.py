@@ -181,7 +181,14 @@ def markdown(results):
         "",
         f"Run {results.get('started', '')} with `scripts/odoo-dev bench"
         f"{' --quick' if results.get('quick') else ''}` "
-        f"(total {results.get('runtime_seconds', 0) / 60:.1f} min).",
+        f"(total {results.get('runtime_seconds', 0) / 60:.1f} min"
+        + (
+            f"; earlier sizes kept from a run of "
+            f"{results['previous_runtime_seconds'] / 60:.1f} min"
+            if results.get("previous_runtime_seconds")
+            else ""
+        )
+        + ").",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; "
         f"PostgreSQL {m['postgresql']}; Python {m['python']}; Odoo 18.0.",
         "",

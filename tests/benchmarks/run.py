@@ -317,6 +317,11 @@ def main():
         help="comma-separated measurements to run (copy, export_data, engine_export, "
         "full_backup, plan_5, restore_1, restore_5, load_1, load_5)",
     )
+    parser.add_argument(
+        "--add",
+        action="store_true",
+        help="keep the other sizes of the last run in the report (e.g. add 1M later)",
+    )
     parser.add_argument("--report-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -343,6 +348,12 @@ def main():
     odoo = Odoo()
     wanted = addon_hash()
     results = {"machine": machine(), "sizes": {}, "quick": args.quick}
+    if args.add and (RESULTS / "latest.json").is_file():
+        previous = json.loads((RESULTS / "latest.json").read_text())
+        results["sizes"] = {
+            s: r for s, r in previous["sizes"].items() if int(s) not in sizes
+        }
+        results["previous_runtime_seconds"] = previous.get("runtime_seconds", 0)
     results["machine"]["postgresql"] = odoo.query("postgres", "SHOW server_version")[0][
         0
     ]
