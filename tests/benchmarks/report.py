@@ -159,9 +159,10 @@ def rows_of_table(results):
 
 def _all_contacts(size_results):
     """How many contacts the restores cover (every contact of the database)."""
-    for key in ("restore_1", "restore_5", "copy", "export_data"):
-        if _ok(size_results.get(key)):
-            return size_results[key]["rows"]
+    for key in ("copy", "export_data", "engine_export", "restore_1", "restore_5"):
+        result = size_results.get(key)
+        if _ok(result):
+            return result.get("records", result["rows"])
     return None
 
 
