@@ -274,6 +274,7 @@ def chart(results, path):
         ("export_data", "export_data"),
         ("our exporter", "engine_export"),
         ("full backup", "full_backup"),
+        ("restore plan, 5 fields", "plan_5"),
         ("restore 5 fields", "restore_5"),
     ]:
         points = [
@@ -286,8 +287,9 @@ def chart(results, path):
     right.axhline(150, color="red", linestyle=":", label="150 MB target (1M)")
     right.set(
         xscale="log",
+        yscale="log",
         xlabel="contacts",
-        ylabel="MB",
+        ylabel="MB (log)",
         title="Peak RSS growth of the measuring process",
     )
     right.grid(True, which="both", alpha=0.3)
