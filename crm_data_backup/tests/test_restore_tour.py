@@ -22,7 +22,7 @@ class TestRestoreTour(HttpCase):
         self.env.flush_all()
         session = odoo.http.root.session_store.new()
         session.update(odoo.http.get_default_session(), db=get_db_name())
-        auth_info = self.registry["res.users"].authenticate(
+        auth_info = self.env["res.users"].authenticate(
             session.db,
             {"login": login, "password": password, "type": "password"},
             {"interactive": True},
