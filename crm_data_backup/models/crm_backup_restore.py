@@ -8,7 +8,9 @@ import secrets
 import threading
 import time
 
+import psycopg2
 from markupsafe import Markup, escape
+from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
@@ -425,6 +427,13 @@ class CrmBackupRestore(models.Model):
     execution_grant_expiry = fields.Datetime(
         copy=False, groups=fields.NO_ACCESS, help="The token is valid until then."
     )
+
+    def init(self):
+        # At most one restore (or undo) queued or running in the database.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS crm_backup_restore_one_running "
+            "ON crm_backup_restore ((true)) WHERE state = 'running'"
+        )
 
     # --- computes --------------------------------------------------------
 
@@ -955,7 +964,24 @@ class CrmBackupRestore(models.Model):
         """Mark the restore running and wake the background job."""
         self.ensure_one()
         self._check_not_running()
-        self.write({"state": "running", "job": job, "requested_by_id": self.env.uid})
+        try:
+            # Two restores confirmed at the same moment in two workers do not
+            # see each other; the unique index makes the second one wait for
+            # the first and then fail here.
+            with self.env.cr.savepoint(flush=True):
+                self.write(
+                    {"state": "running", "job": job, "requested_by_id": self.env.uid}
+                )
+        except psycopg2.IntegrityError as exc:
+            if exc.pgcode != errorcodes.UNIQUE_VIOLATION:
+                raise
+            self.invalidate_recordset()
+            raise UserError(
+                _(
+                    "Another restore was started at the same moment. Only one "
+                    "restore runs at a time; try again when it has finished."
+                )
+            ) from None
         cron = self.env.ref(
             "crm_data_backup.ir_cron_restore_run", raise_if_not_found=False
         )
