@@ -106,8 +106,20 @@ class TestRestoreRun(RestoreCase):
         executed = audit[0]
         self.assertEqual(executed.record_count, 2)
         self.assertIn("email", executed.field_names)
-        # Inbox notification with counts.
+        # Inbox notification with counts, and a toast on the bus.
         self.assertIn("2 records restored", restore.message_ids[0].body)
+        self.assertIn(self.env.user.partner_id, restore.message_ids[0].partner_ids)
+        self.env.cr.precommit.run()
+        toasts = (
+            self.env["bus.bus"]
+            .sudo()
+            .search([])
+            .filtered(
+                lambda m: "simple_notification" in m.message
+                and "Restore done" in m.message
+            )
+        )
+        self.assertTrue(toasts)
         # Undo.
         self.assertTrue(self.run_restore(restore, "undo"))
         self.assertEqual(restore.state, "undone")
