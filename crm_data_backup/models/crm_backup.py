@@ -133,8 +133,8 @@ class CrmBackup(models.Model):
             return 24.0
 
     # -- requesting -----------------------------------------------------------
-    @api.model
     def action_open_create_wizard(self):
+        # a list header button: called with the (possibly empty) selection
         return self.env["ir.actions.act_window"]._for_xml_id(
             "crm_data_backup.crm_backup_create_wizard_action"
         )
