@@ -451,3 +451,26 @@ class TestRestoreRun(RestoreCase):
         self.run_restore(restore, "undo")
         self.assertEqual(self.p1.phone, False)
         self.assertEqual(self.p2.phone, "556")
+
+    def test_restore_from_xlsx_backup(self):
+        """End to end with the backup engine's XLSX format."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm_data_backup.file_format", "xlsx"
+        )
+        backup = self.env["crm.backup"].request_backup()
+        backup.action_run()
+        self.assertEqual(backup.state, "done")
+        self.damage()
+        restore = self.new_restore(
+            "contacts",
+            b"",
+            self.fields,
+            source="backup",
+            backup_id=backup.id,
+            upload_file=False,
+        )
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.assertTrue(self.run_restore(restore), restore.error_message)
+        self.assertSnapshot()
+        self.assertEqual(self.p1.function, "=cmd|' /C calc'!A0")
