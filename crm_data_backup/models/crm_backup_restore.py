@@ -960,18 +960,13 @@ class CrmBackupRestore(models.Model):
             )
         return int(grant.split(":")[1])
 
-    def _queue(self, job):
-        """Mark the restore running and wake the background job."""
-        self.ensure_one()
-        self._check_not_running()
+    def _mark_running(self, job, **vals):
         try:
             # Two restores confirmed at the same moment in two workers do not
             # see each other; the unique index makes the second one wait for
             # the first and then fail here.
             with self.env.cr.savepoint(flush=True):
-                self.write(
-                    {"state": "running", "job": job, "requested_by_id": self.env.uid}
-                )
+                self.write(dict(vals, state="running", job=job))
         except psycopg2.IntegrityError as exc:
             if exc.pgcode != errorcodes.UNIQUE_VIOLATION:
                 raise
@@ -982,6 +977,12 @@ class CrmBackupRestore(models.Model):
                     "restore runs at a time; try again when it has finished."
                 )
             ) from None
+
+    def _queue(self, job):
+        """Mark the restore running and wake the background job."""
+        self.ensure_one()
+        self._check_not_running()
+        self._mark_running(job, requested_by_id=self.env.uid)
         cron = self.env.ref(
             "crm_data_backup.ir_cron_restore_run", raise_if_not_found=False
         )
@@ -1045,7 +1046,7 @@ class CrmBackupRestore(models.Model):
         self._consume_grant("restore")
         if self.state not in ("planned", "running"):
             raise UserError(_("This restore cannot run in its current state."))
-        self.write({"state": "running", "job": "restore"})
+        self._mark_running("restore")
         try:
             with self.env.cr.savepoint():
                 result, plan = self._apply_restore()
