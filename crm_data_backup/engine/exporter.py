@@ -126,29 +126,42 @@ class SqlExporter:
             created += self._insert_missing_xids(
                 fspec.comodel, fspec.comodel_table, ids_sql
             )
+        if created > 1000:
+            # fresh statistics, or the export query is planned for a few rows
+            self.cr.execute("ANALYZE ir_model_data")
         return created
 
     # -- rows -----------------------------------------------------------
     def build_query(self, spec):
-        """The SELECT giving ``id, xid, cells...`` ordered by id, and params."""
-        params = [spec.model]
+        """The SELECT giving ``id, xid, cells...`` ordered by id, and params.
+
+        The external IDs of each model are computed once (a CTE) and joined
+        by hash wherever that model is referenced.
+        """
+        xid_models = []
+
+        def xid_table(model):
+            if model not in xid_models:
+                xid_models.append(model)
+            return f"xid{xid_models.index(model)}"
+
         selects = ["t.id", "COALESCE(x0.xid, '')"]
-        joins = [f"LEFT JOIN {XID_SQL} x0 ON x0.res_id = t.id"]
+        joins = [f"LEFT JOIN {xid_table(spec.model)} x0 ON x0.res_id = t.id"]
         for i, fspec in enumerate(spec.fields, 1):
             col = f"t.{quote(fspec.column or fspec.name)}"
             if fspec.python:
                 selects.append("NULL")
             elif fspec.type == "many2one":
-                joins.append(f"LEFT JOIN {XID_SQL} x{i} ON x{i}.res_id = {col}")
-                params.append(fspec.comodel)
+                table = xid_table(fspec.comodel)
+                joins.append(f"LEFT JOIN {table} x{i} ON x{i}.res_id = {col}")
                 selects.append(f"COALESCE(x{i}.xid, '')")
             elif fspec.type == "many2many":
+                table = xid_table(fspec.comodel)
                 joins.append(
                     f"LEFT JOIN (SELECT p.src, string_agg(x.xid, ',' ORDER BY p.pos) "
-                    f"AS cell FROM ({fspec.pairs_sql}) p JOIN {XID_SQL} x "
+                    f"AS cell FROM ({fspec.pairs_sql}) p JOIN {table} x "
                     f"ON x.res_id = p.dst GROUP BY p.src) m{i} ON m{i}.src = t.id"
                 )
-                params.append(fspec.comodel)
                 selects.append(f"COALESCE(m{i}.cell, '')")
             elif fspec.type in FLOAT_TYPES:
                 selects.append(f"{col}::float8")
@@ -157,11 +170,14 @@ class SqlExporter:
                 if expr is None:
                     raise ValueError(f"Field type {fspec.type} cannot be exported.")
                 selects.append(expr)
+        ctes = ", ".join(
+            f"xid{i} AS MATERIALIZED {XID_SQL}" for i in range(len(xid_models))
+        )
         query = (
-            f"SELECT {', '.join(selects)} FROM {quote(spec.table)} t "
+            f"WITH {ctes} SELECT {', '.join(selects)} FROM {quote(spec.table)} t "
             f"{' '.join(joins)} WHERE {spec.where_sql} ORDER BY t.id"
         )
-        return query, params
+        return query, xid_models
 
     def _named_cursor(self):
         cr = self.cr
@@ -180,6 +196,11 @@ class SqlExporter:
         ]
         python_fields = [f for f in spec.fields if f.python]
         python_index = [i for i, f in enumerate(spec.fields, 2) if f.python]
+        # A cursor is planned for its first rows (nested loops over the
+        # external ID subqueries): we read them all, so plan for that.
+        self.cr.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        # sorts and hashes of external IDs fit in memory instead of on disk
+        self.cr.execute("SET LOCAL work_mem = '64MB'")
         cursor = self._named_cursor()
         try:
             cursor.itersize = self.batch_size
