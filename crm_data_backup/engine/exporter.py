@@ -21,7 +21,8 @@ No ORM here: the caller describes the object with plain values.
 import itertools
 from dataclasses import dataclass, field
 
-from .cells import FLOAT_TYPES, TEXT_TYPES, float_cell, sql_cell
+from .cells import FLOAT_TYPES, TEXT_TYPES, float_cell, sql_cell, sql_neutralise
+from .cells import neutralise as neutralise_cell
 
 XID_SQL = (
     "(SELECT DISTINCT ON (res_id) res_id, "
@@ -132,7 +133,7 @@ class SqlExporter:
         return created
 
     # -- rows -----------------------------------------------------------
-    def build_query(self, spec):
+    def build_query(self, spec, neutralise=False):
         """The SELECT giving ``id, xid, cells...`` ordered by id, and params.
 
         The external IDs of each model are computed once (a CTE) and joined
@@ -169,6 +170,8 @@ class SqlExporter:
                 expr = sql_cell(fspec.type, col, fspec.translate)
                 if expr is None:
                     raise ValueError(f"Field type {fspec.type} cannot be exported.")
+                if neutralise and fspec.is_text:
+                    expr = sql_neutralise(expr)
                 selects.append(expr)
         ctes = ", ".join(
             f"xid{i} AS MATERIALIZED {XID_SQL}" for i in range(len(xid_models))
@@ -186,9 +189,13 @@ class SqlExporter:
             cnx = cr._cursor._cnx
         return cnx.cursor(f"crm_backup_export_{next(self._cursor_seq)}")
 
-    def iter_batches(self, spec):
-        """Yield lists of rows (lists of str cells, header order)."""
-        query, params = self.build_query(spec)
+    def iter_batches(self, spec, neutralise=False):
+        """Yield lists of rows (lists of str cells, header order).
+
+        With ``neutralise``, formula-like text cells come neutralised (in SQL:
+        the writer then has no per-cell work).
+        """
+        query, params = self.build_query(spec, neutralise)
         floats = [
             (i, f.digits)
             for i, f in enumerate(spec.fields, 2)
@@ -217,6 +224,13 @@ class SqlExporter:
                     extra = spec.python_cells(
                         [row[0] for row in fetched], python_fields
                     )
+                    if neutralise:
+                        for cells in extra.values():
+                            for fspec in python_fields:
+                                if fspec.is_text and fspec.name in cells:
+                                    cells[fspec.name] = neutralise_cell(
+                                        cells[fspec.name]
+                                    )
                 batch = []
                 for row in fetched:
                     row = list(row)

@@ -379,16 +379,17 @@ class CrmBackup(models.Model):
         header = spec.header
         entry = {"model": spec.model, "fields": header}
         if xlsx:
-            xlsx.add_sheet(key, header, spec.text_columns)
-            for batch in exporter.iter_batches(spec):
+            # cells come neutralised from SQL: the writers add nothing per cell
+            xlsx.add_sheet(key, header)
+            for batch in exporter.iter_batches(spec, neutralise=True):
                 xlsx.write_rows(batch)
             entry.update(name="backup.xlsx", sheet=key[:31], rows=xlsx.rows)
             return entry
         name = f"{key}.csv"
         member = archive.open_file(name)
         with member as stream:
-            writer = CsvWriter(stream, header, spec.text_columns)
-            for batch in exporter.iter_batches(spec):
+            writer = CsvWriter(stream, header)
+            for batch in exporter.iter_batches(spec, neutralise=True):
                 writer.write_rows(batch)
             writer.close()
         entry.update(name=name, rows=writer.rows, sha256=member.sha256)

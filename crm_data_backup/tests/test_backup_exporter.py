@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
 
+from ..engine.cells import neutralise
 from ..engine.exporter import SqlExporter
+from .test_backup_writer import TRICKY
 from .common import BackupCommon, export_cells
 
 
@@ -131,3 +133,20 @@ class TestExporterEquivalence(BackupCommon):
         )
         self.assertEqual(row["category_id/id"], expected)
         self.assertEqual(len(row["category_id/id"].split(",")), 2)
+
+    def test_sql_neutralisation_equals_python(self):
+        partners = self.env["res.partner"].create(
+            [{"name": "n", "function": value, "street": value} for value in TRICKY]
+        )
+        domain = [("id", "in", partners.ids)]
+        spec, plain = self.export_target("res.partner", domain)
+        exporter = SqlExporter(self.env.cr)
+        safe = [row for batch in exporter.iter_batches(spec, True) for row in batch]
+        function = spec.header.index("function")
+        self.assertEqual([row[function] for row in plain], [v or "" for v in TRICKY])
+        for plain_row, safe_row in zip(plain, safe, strict=True):
+            for index, fspec in enumerate(spec.fields, 1):
+                want = plain_row[index]
+                if fspec.is_text:
+                    want = neutralise(want)
+                self.assertEqual(safe_row[index], want, spec.header[index])
