@@ -4,8 +4,8 @@ import json
 
 from ..engine.cells import neutralise
 from ..engine.exporter import SqlExporter
-from .test_backup_writer import TRICKY
 from .common import BackupCommon, export_cells
+from .test_backup_writer import TRICKY
 
 
 class TestExporterEquivalence(BackupCommon):
