@@ -92,7 +92,11 @@ class CrmBackup(models.Model):
     record_count = fields.Integer(
         readonly=True, help="How many records the backup holds, all files together."
     )
-    file_size = fields.Integer(readonly=True, help="Size of the zip in bytes.")
+    file_size = fields.Float(
+        digits=(20, 0),
+        readonly=True,
+        help="Size of the zip in bytes (a float: zips may pass 2 GB).",
+    )
     error_message = fields.Text(
         readonly=True, help="Why the backup failed, in plain words."
     )
@@ -458,7 +462,8 @@ class CrmBackup(models.Model):
         self.env.cr.execute(
             "UPDATE ir_attachment SET store_fname = %s, file_size = %s, "
             "checksum = %s, db_datas = NULL WHERE id = %s",
-            [fname, size, checksum, attachment.id],
+            # ir_attachment.file_size is an int4 column
+            [fname, min(size, 2**31 - 1), checksum, attachment.id],
         )
         attachment.invalidate_recordset()
         return attachment
