@@ -22,11 +22,13 @@
         "views/crm_backup_restore_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/crm_backup_create_wizard_views.xml",
+        "wizards/crm_backup_restore_auth_views.xml",
         "views/menus.xml",
         "data/crm_backup_object_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
+        "data/ir_cron_restore_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -4,7 +4,15 @@
 
 Export side: how each field type is rendered (mostly in SQL, see ``sql_cell``),
 and the formula neutralisation of text cells shared by the CSV and XLSX writers.
+
+Parse side: ``parse_cell(field_type, cell)`` turns a cell back into the value
+the ORM stores (relational cells stay external IDs, resolved by the planner).
 """
+
+import base64
+import binascii
+import datetime
+import math
 
 from odoo.tools.float_utils import float_round
 
@@ -95,3 +103,94 @@ def sql_cell(ftype, expr, translate=False):
         # stored values is its faithful, parseable equivalent.
         return f"COALESCE({expr}::text, '')"
     return None
+
+
+# --- parse side (restore) ---------------------------------------------------
+
+DATE_FORMAT = "%Y-%m-%d"
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+RELATIONAL_TYPES = frozenset({"many2one", "many2many"})
+# Field types a restore can write back (one2many are not in backups).
+PARSABLE_TYPES = frozenset(
+    {
+        "char",
+        "text",
+        "html",
+        "selection",
+        "boolean",
+        "integer",
+        "float",
+        "monetary",
+        "date",
+        "datetime",
+        "many2one",
+        "many2many",
+        "binary",
+    }
+)
+
+
+class CellError(ValueError):
+    """A cell that cannot be turned into a value of its field."""
+
+
+def column_field(column):
+    """Field name of a header column: ``partner_id/id`` -> ``partner_id``."""
+    return column[:-3] if column.endswith("/id") else column
+
+
+def parse_cell(field_type, cell):
+    """Turn one cell into the value the ORM would store for ``field_type``.
+
+    Empty cells are ``False`` (an empty many2many is an empty tuple).
+    many2one gives an external ID, many2many a tuple of external IDs.
+    """
+    if cell is None:
+        cell = ""
+    if field_type in TEXT_TYPES:
+        return unneutralise(cell) if cell != "" else False
+    if field_type == "many2many":
+        return tuple(x.strip() for x in cell.split(",") if x.strip())
+    if cell == "":
+        return False
+    if field_type == "boolean":
+        if cell in ("True", "1"):
+            return True
+        if cell in ("False", "0"):
+            return False
+        raise CellError(f"{cell[:30]!r} is not True or False")
+    if field_type == "integer":
+        try:
+            return int(cell)
+        except ValueError:
+            raise CellError(f"{cell[:30]!r} is not a whole number") from None
+    if field_type in ("float", "monetary"):
+        try:
+            value = float(cell)
+        except ValueError:
+            raise CellError(f"{cell[:30]!r} is not a number") from None
+        if not math.isfinite(value):
+            raise CellError(f"{cell[:30]!r} is not a finite number")
+        return value
+    if field_type == "date":
+        try:
+            return datetime.datetime.strptime(cell, DATE_FORMAT).date()
+        except ValueError:
+            raise CellError(f"{cell[:30]!r} is not a date (YYYY-MM-DD)") from None
+    if field_type == "datetime":
+        try:
+            return datetime.datetime.strptime(cell, DATETIME_FORMAT)
+        except ValueError:
+            raise CellError(
+                f"{cell[:30]!r} is not a date and time (YYYY-MM-DD HH:MM:SS)"
+            ) from None
+    if field_type == "many2one":
+        return cell.strip()
+    if field_type == "binary":
+        try:
+            base64.b64decode(cell, validate=True)
+        except (binascii.Error, ValueError):
+            raise CellError("the file content is not valid base64") from None
+        return cell
+    raise CellError(f"fields of type {field_type} cannot be restored")

@@ -6,4 +6,5 @@ from . import (
     crm_backup_restore,
     crm_backup_restore_line,
     res_config_settings,
+    res_users,
 )

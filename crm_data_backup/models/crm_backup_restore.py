@@ -1,6 +1,231 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+import base64
+import datetime
+import io
+import logging
+import secrets
+import threading
+import time
+
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..engine.applier import Applier, dump_undo, load_undo
+from ..engine.cells import PARSABLE_TYPES, column_field
+from ..engine.planner import FieldSpec, Planner
+from ..engine.reader import BackupFileError, BackupReader
+
+_logger = logging.getLogger(__name__)
+
+# Any 64-bit key of our own: "crm_data_backup restore".
+RESTORE_LOCK_KEY = 0x63726D5F72657374
+GRANT_MINUTES = 15
+MAGIC_FIELDS = {"id", "create_uid", "create_date", "write_uid", "write_date"}
+OBJECT_SINGULAR = {
+    "contacts": "Contact",
+    "companies": "Company",
+    "deals": "Deal",
+    "leads": "Lead",
+    "tickets": "Ticket",
+    "products": "Product",
+    "calls": "Call",
+    "tasks": "Task",
+}
+
+
+class RestoreLockBusy(UserError):
+    """Another restore holds the database lock."""
+
+
+def _testing():
+    return getattr(threading.current_thread(), "testing", False) or tools.config.get(
+        "test_enable"
+    )
+
+
+class _AutomationsDone(dict):
+    """base_automation's record of processed rules (context ``__action_done``)
+    claiming the records a restore writes were processed already, so that no
+    automation rule fires on restored values.
+
+    ``pending_ids`` are the records written since the last flush (the target
+    flushes every batch, so recomputations only concern those)."""
+
+    def __init__(self, cr, model, table, watermark):
+        super().__init__()
+        self.cr = cr
+        self.model = model
+        self.table = table
+        self.watermark = watermark
+        self.pending_ids = set()
+
+    def get(self, key, default=None):
+        if (
+            getattr(key, "_name", None) == "base.automation"
+            and default is not None
+            and default._name == self.model
+        ):
+            # Records created by the restore (recreated ones) have new ids.
+            self.cr.execute(
+                SQL(
+                    "SELECT id FROM %s WHERE id > %s",
+                    SQL.identifier(self.table),
+                    self.watermark,
+                )
+            )
+            ids = self.pending_ids | {r[0] for r in self.cr.fetchall()}
+            return default.browse(ids) + super().get(key, default)
+        return super().get(key, default)
+
+
+class _LiveRecords:
+    """Live side of a plan: SQL reads in batches, shaped like the backup."""
+
+    def __init__(self, env, model, domain):
+        # Reads go to SQL: pending ORM writes must be there first.
+        env.flush_all()
+        self.env = env
+        self.Model = env[model].sudo().with_context(active_test=False, lang="en_US")
+        self.domain = domain
+
+    def resolve(self, model, xmlids):
+        if not xmlids or model not in self.env:
+            return {}
+        table = self.env[model]._table
+        modules, names = [], []
+        for xmlid in xmlids:
+            module, _dot, name = xmlid.partition(".")
+            modules.append(module)
+            names.append(name)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT d.module || '.' || d.name, d.res_id
+                  FROM ir_model_data d
+                  JOIN unnest(%s::varchar[], %s::varchar[]) AS x(module, name)
+                    ON d.module = x.module AND d.name = x.name
+                  JOIN %s t ON t.id = d.res_id
+                 WHERE d.model = %s
+                """,
+                modules,
+                names,
+                SQL.identifier(table),
+                model,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def fetch(self, ids, field_names):
+        result = {res_id: {} for res_id in ids}
+        if not ids:
+            return result
+        columns, orm_fields = [], []
+        for name in field_names:
+            field = self.Model._fields[name]
+            if field.type == "many2many":
+                self._read_many2many(field, ids, result)
+            elif field.column_type and not field.company_dependent:
+                if field.translate:
+                    columns.append((name, SQL("%s->>'en_US'", SQL.identifier(name))))
+                else:
+                    columns.append((name, SQL.identifier(name)))
+            else:
+                orm_fields.append(name)
+        if columns:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id, %s FROM %s WHERE id = ANY(%s)",
+                    SQL(", ").join(expr for _n, expr in columns),
+                    SQL.identifier(self.Model._table),
+                    list(ids),
+                )
+            )
+            for row in self.env.cr.fetchall():
+                values = result[row[0]]
+                for (name, _expr), value in zip(columns, row[1:], strict=True):
+                    values[name] = value
+        if orm_fields:
+            for row in self.Model.browse(ids).read(orm_fields, load=None):
+                values = result[row["id"]]
+                for name in orm_fields:
+                    values[name] = row[name]
+        return result
+
+    def _read_many2many(self, field, ids, result):
+        for values in result.values():
+            values[field.name] = set()
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s, %s FROM %s WHERE %s = ANY(%s)",
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                list(ids),
+            )
+        )
+        for res_id, target in self.env.cr.fetchall():
+            result[res_id][field.name].add(target)
+
+    def object_ids(self):
+        return set(self.Model.search(self.domain).ids)
+
+
+class _OrmTarget:
+    """Where an applier writes: the ORM, so constraints, computed fields and
+    tracking behave."""
+
+    def __init__(self, env, model, automations_done=None):
+        # Restored values are tracked like any edit, whatever the caller says.
+        context = {
+            "active_test": False,
+            "lang": "en_US",
+            "tracking_disable": False,
+            "mail_notrack": False,
+        }
+        if automations_done is not None:
+            context["__action_done"] = automations_done
+        self.automations_done = automations_done
+        self.Model = env[model].sudo().with_context(**context)
+        self.env = env
+
+    def write_values(self, ids, vals):
+        if self.automations_done is not None:
+            self.automations_done.pending_ids.update(ids)
+        self.Model.browse(ids).write(vals)
+
+    def create_record(self, xmlid, vals):
+        record = self.Model.create(vals)
+        module, _dot, name = xmlid.partition(".")
+        Data = self.env["ir.model.data"].sudo()
+        existing = Data.search([("module", "=", module), ("name", "=", name)])
+        if existing:
+            existing.write({"model": self.Model._name, "res_id": record.id})
+        else:
+            Data.create(
+                {
+                    "module": module,
+                    "name": name,
+                    "model": self.Model._name,
+                    "res_id": record.id,
+                    "noupdate": True,
+                }
+            )
+        return record.id
+
+    def delete_records(self, ids):
+        self.Model.browse(ids).exists().unlink()
+
+    def flush(self):
+        # Recomputations run in the flushing environment: it must carry the
+        # automation context too.
+        self.Model.env.flush_all()
+        if self.automations_done is not None:
+            self.automations_done.pending_ids.clear()
 
 
 class CrmBackupRestore(models.Model):
@@ -13,19 +238,84 @@ class CrmBackupRestore(models.Model):
 
     name = fields.Char(
         required=True,
-        default="Data Restore",
+        compute="_compute_name",
+        store=True,
+        precompute=True,
+        readonly=False,
         help='Name of the restore job, like "Data Restore - Deal".',
     )
-    backup_id = fields.Many2one(
-        "crm.backup", ondelete="restrict", help="The backup values are restored from."
+    source = fields.Selection(
+        [("backup", "A backup"), ("upload", "A backup file I upload")],
+        default="backup",
+        required=True,
+        help="Restore from a backup kept here, or from a backup zip you upload.",
     )
+    backup_id = fields.Many2one(
+        "crm.backup",
+        ondelete="restrict",
+        domain="[('state', '=', 'done'), ('attachment_id', '!=', False)]",
+        help="The backup values are restored from.",
+    )
+    upload_file = fields.Binary(
+        "Backup file",
+        attachment=True,
+        help="A backup zip downloaded earlier from this application.",
+    )
+    upload_filename = fields.Char(help="Name of the uploaded backup file.")
     object_id = fields.Many2one(
         "crm.backup.object",
         ondelete="restrict",
+        domain="[('restorable', '=', True)]",
         help="The object whose fields are restored.",
     )
+    object_is_custom = fields.Boolean(
+        related="object_id.is_custom", help="Whether a custom model is restored."
+    )
+    custom_model_id = fields.Many2one(
+        "ir.model",
+        ondelete="cascade",
+        domain="[('state', '=', 'manual')]",
+        help="The custom model restored, when the object is 'Custom objects'.",
+    )
+    model_name = fields.Char(
+        compute="_compute_model_name",
+        store=True,
+        precompute=True,
+        help="Technical name of the model whose records are restored.",
+    )
+    available_field_ids = fields.Many2many(
+        "ir.model.fields",
+        compute="_compute_available_field_ids",
+        help="Stored, writable fields of the object that the backup file holds.",
+    )
     field_ids = fields.Many2many(
-        "ir.model.fields", help="The fields whose values are restored."
+        "ir.model.fields",
+        domain="[('id', 'in', available_field_ids)]",
+        help="The fields whose values are restored.",
+    )
+    is_foreign_backup = fields.Boolean(
+        compute="_compute_available_field_ids",
+        help="The backup was made on another database.",
+    )
+    acknowledge_foreign = fields.Boolean(
+        "Restore from another database",
+        help="I know this backup comes from another database and want its values "
+        "written here anyway.",
+    )
+    recreate_deleted = fields.Boolean(
+        "Recreate deleted records",
+        help="Records deleted since the backup come back, under their original "
+        "external IDs, with every value the backup holds for them.",
+    )
+    confirm_overwrite = fields.Boolean(
+        "I understand this overwrites current values",
+        copy=False,
+        help="Required before restoring.",
+    )
+    confirm_reviewed = fields.Boolean(
+        "I reviewed the restore plan",
+        copy=False,
+        help="Required before restoring.",
     )
     state = fields.Selection(
         [
@@ -38,8 +328,855 @@ class CrmBackupRestore(models.Model):
         ],
         default="draft",
         required=True,
-        help="Where the restore stands.",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Where the restore stands. Running: queued or being written.",
+    )
+    job = fields.Selection(
+        [("restore", "Restore"), ("undo", "Undo")],
+        readonly=True,
+        copy=False,
+        help="What the background job does when the restore is running.",
     )
     line_ids = fields.One2many(
-        "crm.backup.restore.line", "restore_id", help="The restore plan, per field."
+        "crm.backup.restore.line",
+        "restore_id",
+        readonly=True,
+        help="The restore plan, per field.",
     )
+    plan_date = fields.Datetime(
+        readonly=True, copy=False, help="When the plan was made."
+    )
+    backup_record_count = fields.Integer(
+        "Records in backup",
+        readonly=True,
+        copy=False,
+        help="Records of the object in the backup.",
+    )
+    change_record_count = fields.Integer(
+        "Records to change",
+        readonly=True,
+        copy=False,
+        help="Records with at least one value to restore.",
+    )
+    deleted_count = fields.Integer(
+        "Deleted since backup",
+        readonly=True,
+        copy=False,
+        help="Records in the backup that no longer exist: skipped unless recreated.",
+    )
+    created_since_count = fields.Integer(
+        "Created since backup",
+        readonly=True,
+        copy=False,
+        help="Records created after the backup: left untouched.",
+    )
+    conflict_count = fields.Integer(
+        "Conflicts",
+        readonly=True,
+        copy=False,
+        help="Values that can no longer be written (skipped).",
+    )
+    plan_html = fields.Html(
+        "Plan details",
+        readonly=True,
+        copy=False,
+        sanitize=False,
+        help="Sample rows (before -> after) and conflicts.",
+    )
+    run_automations = fields.Boolean(
+        compute="_compute_run_automations",
+        help="Whether automation rules fire on restored values (a setting).",
+    )
+    undo_data = fields.Binary(
+        attachment=True,
+        readonly=True,
+        copy=False,
+        groups="crm_data_backup.group_crm_backup_admin",
+        help="The values the restore replaced, to undo it.",
+    )
+    restored_record_count = fields.Integer(
+        "Records restored",
+        readonly=True,
+        copy=False,
+        help="Records written by the restore.",
+    )
+    created_record_count = fields.Integer(
+        "Records recreated",
+        readonly=True,
+        copy=False,
+        help="Deleted records recreated.",
+    )
+    error_message = fields.Text(
+        readonly=True, copy=False, help="Why the restore failed (nothing was changed)."
+    )
+    requested_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False, help="Who confirmed the restore."
+    )
+    date_done = fields.Datetime(
+        readonly=True, copy=False, help="When the restore finished."
+    )
+    execution_grant = fields.Char(
+        copy=False,
+        groups=fields.NO_ACCESS,
+        help="Single-use token set by a successful identity check.",
+    )
+    execution_grant_expiry = fields.Datetime(
+        copy=False, groups=fields.NO_ACCESS, help="The token is valid until then."
+    )
+
+    # --- computes --------------------------------------------------------
+
+    @api.depends("object_id", "custom_model_id")
+    def _compute_name(self):
+        for restore in self:
+            obj = restore.object_id
+            if not obj:
+                restore.name = restore.name or _("Data Restore")
+                continue
+            label = OBJECT_SINGULAR.get(obj.key)
+            if obj.is_custom and restore.custom_model_id:
+                label = restore.custom_model_id.name
+            restore.name = _("Data Restore - %s", _(label) if label else obj.name)
+
+    @api.depends("object_id", "custom_model_id")
+    def _compute_model_name(self):
+        for restore in self:
+            if restore.object_id.is_custom:
+                restore.model_name = restore.custom_model_id.model or False
+            else:
+                restore.model_name = restore.object_id.model_name or False
+
+    @api.depends("source", "backup_id", "upload_file", "object_id", "custom_model_id")
+    def _compute_available_field_ids(self):
+        for restore in self:
+            restore.available_field_ids = False
+            restore.is_foreign_backup = False
+            if not restore.model_name or restore.model_name not in self.env:
+                continue
+            try:
+                reader = restore._open_reader(full=False)
+            except UserError:
+                continue
+            restore.is_foreign_backup = reader.foreign
+            entry = restore._find_entry(reader)
+            reader.close()
+            if entry:
+                names = restore._restorable_names(entry)
+                restore.available_field_ids = self.env["ir.model.fields"].search(
+                    [("model", "=", restore.model_name), ("name", "in", names)]
+                )
+
+    def _compute_run_automations(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_data_backup.restore_run_automations")
+        )
+        for restore in self:
+            restore.run_automations = value not in (False, "", "False", "0")
+
+    # --- backup file -------------------------------------------------------
+
+    def _backup_bytes(self):
+        self.ensure_one()
+        if self.source == "upload":
+            if not self.upload_file:
+                raise UserError(_("Upload a backup file first."))
+            return base64.b64decode(self.with_context(bin_size=False).upload_file)
+        if not self.backup_id:
+            raise UserError(_("Choose a backup first."))
+        backup = self.backup_id.sudo()
+        if backup.state != "done" or not backup.attachment_id:
+            raise UserError(
+                _(
+                    "The backup %s is not available any more (not done or expired).",
+                    backup.name,
+                )
+            )
+        return backup.attachment_id.raw
+
+    def _open_reader(self, full=True):
+        """A checked reader of the chosen backup (UserError when unusable)."""
+        self.ensure_one()
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        try:
+            reader = BackupReader(
+                io.BytesIO(self._backup_bytes()),
+                database_uuid=uuid,
+                acknowledge_foreign=self.acknowledge_foreign or not full,
+            )
+            if full:
+                reader.validate()
+            else:
+                reader._open_zip()
+                reader._check_entries()
+                reader._read_manifest()
+        except BackupFileError as exc:
+            raise UserError(str(exc)) from None
+        return reader
+
+    def _find_entry(self, reader):
+        key = "custom" if self.object_id.is_custom else self.object_id.key
+        return reader.find_entry(self.model_name, key)
+
+    def _restorable_names(self, entry):
+        Model = self.env[self.model_name]
+        names = []
+        for column in entry["fields"]:
+            name = column_field(column)
+            field = Model._fields.get(name)
+            if (
+                name in MAGIC_FIELDS
+                or not field
+                or not field.store
+                or field.type not in PARSABLE_TYPES
+                or (field.readonly and not field.inverse and field.compute)
+                or field.readonly
+                and not field.compute
+                or field.company_dependent
+            ):
+                continue
+            names.append(name)
+        return names
+
+    # --- plan ----------------------------------------------------------
+
+    def write(self, vals):
+        replan = {
+            "source",
+            "backup_id",
+            "upload_file",
+            "object_id",
+            "custom_model_id",
+            "field_ids",
+            "acknowledge_foreign",
+        }
+        if replan & set(vals) and any(r.state == "planned" for r in self):
+            vals = dict(vals, state="draft", confirm_reviewed=False)
+        return super().write(vals)
+
+    def _check_choices(self):
+        self.ensure_one()
+        if not self.object_id or not self.model_name:
+            raise UserError(_("Choose the object to restore."))
+        if not self.object_id.restorable:
+            raise UserError(_("%s cannot be restored.", self.object_id.name))
+        if self.model_name not in self.env:
+            raise UserError(
+                _("%s are not installed in this database.", self.object_id.name)
+            )
+        if not self.field_ids:
+            raise UserError(_("Choose at least one field to restore."))
+
+    def _field_specs(self, names):
+        Model = self.env[self.model_name]
+        specs = []
+        for name in names:
+            field = Model._fields[name]
+            selection = None
+            if field.type == "selection":
+                selection = frozenset(
+                    key for key, _label in field._description_selection(self.env)
+                )
+            specs.append(
+                FieldSpec(
+                    name=name,
+                    type=field.type,
+                    label=field._description_string(self.env),
+                    relation=field.comodel_name or "",
+                    selection=selection,
+                    required=field.required,
+                )
+            )
+        return specs
+
+    def _compute_plan(self, reader):
+        """Plan against the live database, from a validated reader."""
+        self.ensure_one()
+        entry = self._find_entry(reader)
+        if not entry:
+            raise UserError(_("The backup holds no %s.", self.object_id.name))
+        names = self.field_ids.mapped("name")
+        available = self._restorable_names(entry)
+        gone = [n for n in names if n not in available]
+        if gone:
+            raise UserError(
+                _(
+                    "These fields cannot be restored from this backup: %s.",
+                    ", ".join(gone),
+                )
+            )
+        Model = self.env[self.model_name]
+        missing_now = [
+            column_field(c)
+            for c in entry["fields"]
+            if column_field(c) in names and column_field(c) not in Model._fields
+        ]
+        if missing_now:
+            raise UserError(
+                _("These fields no longer exist: %s.", ", ".join(missing_now))
+            )
+        specs = self._field_specs(names)
+        recreate_specs = None
+        if self.recreate_deleted:
+            recreate_specs = self._field_specs(available)
+        types = {s.name: s.type for s in (recreate_specs or specs)}
+        domain = [] if self.object_id.is_custom else self.object_id._get_domain()
+        live = _LiveRecords(self.env, self.model_name, domain)
+        planner = Planner(self.model_name, specs, live, recreate_fields=recreate_specs)
+        try:
+            plan = planner.plan(reader.iter_rows(entry, types))
+        except BackupFileError as exc:
+            raise UserError(str(exc)) from None
+        return plan, specs, types
+
+    def action_plan(self):
+        """Check the backup file and compute what the restore would do."""
+        for restore in self:
+            if restore.state not in ("draft", "planned", "failed"):
+                raise UserError(_("Only a restore that has not run can be planned."))
+            restore._check_choices()
+            started = time.monotonic()
+            reader = restore._open_reader()
+            try:
+                plan, specs, _types = restore._compute_plan(reader)
+            finally:
+                reader.close()
+            restore._store_plan(plan, specs)
+            self.env["crm.backup.audit"]._log(
+                "restore_planned",
+                backup_id=restore.backup_id.id or False,
+                restore_id=restore.id,
+                object_id=restore.object_id.id,
+                field_names=",".join(restore.field_ids.mapped("name")),
+                record_count=len(plan.changes),
+                details=restore._summary_text(plan),
+            )
+            _logger.info(
+                "Restore plan %s: %s records in %.2fs",
+                restore.id,
+                plan.backup_count,
+                time.monotonic() - started,
+            )
+        return True
+
+    def _summary_text(self, plan):
+        lines = [
+            f"records in backup: {plan.backup_count}",
+            f"records to change: {len(plan.changes)}",
+            f"deleted since: {len(plan.deleted)}",
+            f"created since: {plan.created_since_count}",
+            f"conflicts: {plan.conflict_count}",
+        ]
+        for name, stats in plan.fields.items():
+            lines.append(
+                f"{name}: change {stats.change}, clear {stats.clear}, "
+                f"unchanged {stats.unchanged}, conflict {stats.conflict}"
+            )
+        return "\n".join(lines)
+
+    def _store_plan(self, plan, specs):
+        fields_by_name = {f.name: f for f in self.field_ids}
+        self.line_ids.sudo().unlink()
+        lines = []
+        for spec in specs:
+            stats = plan.fields[spec.name]
+            lines.append(
+                {
+                    "restore_id": self.id,
+                    "field_id": fields_by_name[spec.name].id,
+                    "change_count": stats.change,
+                    "clear_count": stats.clear,
+                    "unchanged_count": stats.unchanged,
+                    "conflict_count": stats.conflict,
+                }
+            )
+        self.env["crm.backup.restore.line"].sudo().create(lines)
+        self.write(
+            {
+                "state": "planned",
+                "plan_date": fields.Datetime.now(),
+                "backup_record_count": plan.backup_count,
+                "change_record_count": len(plan.changes),
+                "deleted_count": len(plan.deleted),
+                "created_since_count": plan.created_since_count,
+                "conflict_count": plan.conflict_count,
+                "plan_html": self._plan_html(plan, specs),
+                "confirm_reviewed": False,
+                "error_message": False,
+            }
+        )
+
+    def _display(self, spec, value):
+        if value in (False, None) or value == frozenset():
+            return ""
+        if spec.type == "many2one":
+            return self.env[spec.relation].sudo().browse(value).display_name or ""
+        if spec.type == "many2many":
+            return ", ".join(
+                self.env[spec.relation]
+                .sudo()
+                .browse(sorted(value))
+                .mapped("display_name")
+            )
+        if spec.type == "selection":
+            return str(value)
+        if spec.type == "binary":
+            return _("(file)")
+        text = str(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    def _sample_rows(self, plan, specs):
+        by_name = {s.name: s for s in specs}
+        Model = self.env[self.model_name].sudo().with_context(active_test=False)
+        rows = []
+        for xmlid, res_id, name, before, after in plan.samples:
+            spec = by_name[name]
+            rows.append(
+                (
+                    Model.browse(res_id).display_name or xmlid,
+                    spec.label,
+                    self._display(spec, before),
+                    self._display(spec, after),
+                )
+            )
+        return rows
+
+    def _plan_html(self, plan, specs):
+        parts = [Markup("<h4>%s</h4>") % _("Sample rows")]
+        rows = self._sample_rows(plan, specs)
+        if rows:
+            body = Markup("").join(
+                Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>") % row
+                for row in rows
+            )
+            parts.append(
+                Markup(
+                    '<table class="table table-sm o_crm_restore_samples"><thead><tr>'
+                    "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
+                    "<tbody>%s</tbody></table>"
+                )
+                % (_("Record"), _("Field"), _("Now"), _("After restore"), body)
+            )
+        else:
+            parts.append(Markup("<p>%s</p>") % _("No value differs from the backup."))
+        if plan.conflicts:
+            parts.append(Markup("<h4>%s</h4>") % _("Conflicts (skipped)"))
+            items = Markup("").join(
+                Markup("<li>%s, %s: %s</li>") % (xmlid, name, reason)
+                for xmlid, name, reason in plan.conflicts[:50]
+            )
+            parts.append(Markup("<ul>%s</ul>") % items)
+        if plan.deleted:
+            parts.append(Markup("<h4>%s</h4>") % _("Deleted since the backup"))
+            parts.append(Markup("<p>%s</p>") % ", ".join(list(plan.deleted)[:50]))
+        return Markup("").join(parts)
+
+    def action_download_plan(self):
+        """The plan as an XLSX workbook."""
+        self.ensure_one()
+        if self.state == "draft":
+            raise UserError(_("Compute the plan first."))
+        import xlsxwriter
+
+        reader = self._open_reader()
+        try:
+            plan, specs, _types = self._compute_plan(reader)
+        finally:
+            reader.close()
+        out = io.BytesIO()
+        book = xlsxwriter.Workbook(out, {"in_memory": True})
+        bold = book.add_format({"bold": True})
+        sheet = book.add_worksheet(_("Plan"))
+        headers = [_("Field"), _("Change"), _("Clear"), _("Unchanged"), _("Conflicts")]
+        for col, text in enumerate(headers):
+            sheet.write_string(0, col, text, bold)
+        for row, spec in enumerate(specs, start=1):
+            stats = plan.fields[spec.name]
+            sheet.write_string(row, 0, spec.label)
+            for col, value in enumerate(
+                (stats.change, stats.clear, stats.unchanged, stats.conflict), start=1
+            ):
+                sheet.write_number(row, col, value)
+        row = len(specs) + 2
+        for label, value in (
+            (_("Records in backup"), plan.backup_count),
+            (_("Records to change"), len(plan.changes)),
+            (_("Deleted since backup"), len(plan.deleted)),
+            (_("Created since backup"), plan.created_since_count),
+        ):
+            sheet.write_string(row, 0, label)
+            sheet.write_number(row, 1, value)
+            row += 1
+        samples = book.add_worksheet(_("Changes"))
+        for col, text in enumerate(
+            (_("Record"), _("Field"), _("Now"), _("After restore"))
+        ):
+            samples.write_string(0, col, text, bold)
+        by_name = {s.name: s for s in specs}
+        Model = self.env[self.model_name].sudo().with_context(active_test=False)
+        line = 1
+        for res_id, values in plan.changes.items():
+            record_name = Model.browse(res_id).display_name or str(res_id)
+            for name, after in values.items():
+                spec = by_name[name]
+                before = plan.before.get(res_id, {}).get(name)
+                for col, text in enumerate(
+                    (
+                        record_name,
+                        spec.label,
+                        self._display(spec, before),
+                        self._display(spec, after),
+                    )
+                ):
+                    samples.write_string(line, col, text or "")
+                line += 1
+                if line > 100000:
+                    break
+        conflicts = book.add_worksheet(_("Conflicts"))
+        for col, text in enumerate((_("External ID"), _("Field"), _("Reason"))):
+            conflicts.write_string(0, col, text, bold)
+        for line, conflict in enumerate(plan.conflicts, start=1):
+            for col, text in enumerate(conflict):
+                conflicts.write_string(line, col, text)
+        book.close()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{self.name} - plan.xlsx",
+                "raw": out.getvalue(),
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    # --- confirm, re-authenticate, queue -------------------------------------
+
+    def _running_restore(self):
+        return self.sudo().search(
+            [("state", "=", "running"), ("id", "not in", self.ids)], limit=1
+        )
+
+    def _check_not_running(self):
+        other = self._running_restore()
+        if other:
+            raise UserError(
+                _(
+                    'Another restore is running: "%(name)s" (started by %(user)s). '
+                    "Only one restore runs at a time; try again when it has finished.",
+                    name=other.name,
+                    user=other.requested_by_id.name or _("someone"),
+                )
+            )
+
+    def _check_ready(self, job):
+        """Everything a restore (or undo) needs before the identity check."""
+        self.ensure_one()
+        if job == "restore":
+            if self.state != "planned":
+                raise UserError(_("Compute and review the plan before restoring."))
+            if not (self.confirm_overwrite and self.confirm_reviewed):
+                raise UserError(
+                    _("Tick both confirmations: the restore overwrites current values.")
+                )
+            if self.is_foreign_backup and not self.acknowledge_foreign:
+                raise UserError(
+                    _("Acknowledge that the backup comes from another database.")
+                )
+        elif self.state != "done":
+            raise UserError(_("Only a completed restore can be undone."))
+        self._check_not_running()
+
+    def action_restore(self):
+        """Check the confirmations, then ask the user to re-authenticate."""
+        self.ensure_one()
+        self._check_ready("restore")
+        return self._open_identity_check("restore")
+
+    def action_undo(self):
+        """Put back the values the restore replaced (after re-authentication)."""
+        self.ensure_one()
+        self._check_ready("undo")
+        return self._open_identity_check("undo")
+
+    def _open_identity_check(self, job):
+        wizard = self.env["crm.backup.restore.auth"].create(
+            {"restore_id": self.id, "job": job}
+        )
+        if wizard.auth_method == "sso":
+            return wizard.action_confirm()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Confirm your identity"),
+            "res_model": "crm.backup.restore.auth",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    def _grant_execution(self, job):
+        """Called after a successful identity check only: allows one run."""
+        self.ensure_one()
+        self.sudo().write(
+            {
+                "execution_grant": f"{job}:{self.env.uid}:{secrets.token_hex(16)}",
+                "execution_grant_expiry": fields.Datetime.now()
+                + datetime.timedelta(minutes=GRANT_MINUTES),
+            }
+        )
+
+    def _consume_grant(self, job):
+        self.ensure_one()
+        sudo = self.sudo()
+        grant = sudo.execution_grant or ""
+        expiry = sudo.execution_grant_expiry
+        sudo.write({"execution_grant": False, "execution_grant_expiry": False})
+        if (
+            not grant.startswith(f"{job}:")
+            or not expiry
+            or expiry < fields.Datetime.now()
+        ):
+            raise UserError(
+                _(
+                    "This restore was not confirmed with an identity check (or the check expired)."
+                )
+            )
+        return int(grant.split(":")[1])
+
+    def _queue(self, job):
+        """Mark the restore running and wake the background job."""
+        self.ensure_one()
+        self._check_not_running()
+        self.write({"state": "running", "job": job, "requested_by_id": self.env.uid})
+        cron = self.env.ref(
+            "crm_data_backup.ir_cron_restore_run", raise_if_not_found=False
+        )
+        if cron:
+            cron.sudo()._trigger()
+
+    # --- run ------------------------------------------------------------
+
+    @api.model
+    def _cron_run_restores(self):
+        restores = self.sudo().search([("state", "=", "running")], order="id")
+        for index, restore in enumerate(restores):
+            user = restore.requested_by_id or self.env.user
+            restore = restore.with_user(user)
+            try:
+                if restore.job == "undo":
+                    restore._execute_undo()
+                else:
+                    restore._execute_restore()
+            except RestoreLockBusy:
+                # Another worker is restoring: try again in a minute.
+                self.env.ref("crm_data_backup.ir_cron_restore_run")._trigger(
+                    fields.Datetime.now() + datetime.timedelta(minutes=1)
+                )
+                return
+            except UserError as exc:
+                # No identity check behind it (state forced by hand).
+                restore._fail(restore.job or "restore", exc)
+            self.env["ir.cron"]._notify_progress(
+                done=index + 1, remaining=len(restores) - index - 1
+            )
+            if not _testing():
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _acquire_lock(self):
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [RESTORE_LOCK_KEY])
+        if not self.env.cr.fetchone()[0]:
+            other = self._running_restore()
+            raise RestoreLockBusy(
+                _(
+                    'Another restore is running: "%s". Only one restore runs at a time.',
+                    other.name if other else _("unknown"),
+                )
+            )
+
+    def _automations_context(self, model):
+        if "base.automation" not in self.env or self.run_automations:
+            return None
+        Model = self.env[model]
+        self.env.cr.execute(
+            SQL("SELECT COALESCE(MAX(id), 0) FROM %s", SQL.identifier(Model._table))
+        )
+        return _AutomationsDone(
+            self.env.cr, model, Model._table, self.env.cr.fetchone()[0]
+        )
+
+    def _execute_restore(self):
+        """Run the restore, all or nothing; needs a grant from the identity check."""
+        self.ensure_one()
+        self._acquire_lock()
+        self._consume_grant("restore")
+        if self.state not in ("planned", "running"):
+            raise UserError(_("This restore cannot run in its current state."))
+        self.write({"state": "running", "job": "restore"})
+        try:
+            with self.env.cr.savepoint():
+                result, plan = self._apply_restore()
+        except Exception as exc:
+            self.env.invalidate_all()
+            self._fail("restore", exc)
+            return False
+        self.write(
+            {
+                "state": "done",
+                "date_done": fields.Datetime.now(),
+                "restored_record_count": result["records_written"],
+                "created_record_count": result["records_created"],
+                "error_message": False,
+            }
+        )
+        details = self._summary_text(plan)
+        self.env["crm.backup.audit"]._log(
+            "restore_executed",
+            backup_id=self.backup_id.id or False,
+            restore_id=self.id,
+            object_id=self.object_id.id,
+            field_names=",".join(self.field_ids.mapped("name")),
+            record_count=result["records_written"] + result["records_created"],
+            details=details,
+        )
+        self._notify(
+            _("Restore done"),
+            _(
+                "%(name)s: %(written)s records restored, %(created)s recreated, "
+                "%(conflicts)s conflicts skipped.",
+                name=self.name,
+                written=result["records_written"],
+                created=result["records_created"],
+                conflicts=plan.conflict_count,
+            ),
+            "success",
+        )
+        return True
+
+    def _apply_restore(self):
+        self._check_choices()
+        reader = self._open_reader()
+        try:
+            plan, _specs, types = self._compute_plan(reader)
+        finally:
+            reader.close()
+        automations = self._automations_context(self.model_name)
+        target = _OrmTarget(self.env, self.model_name, automations)
+        # Smaller batches keep the automation bookkeeping cheap.
+        applier = Applier(
+            target,
+            types,
+            batch_size=200 if automations is not None else 1000,
+            progress=self._progress,
+        )
+        # The snapshot of what changes is taken before writing; it is stored
+        # in the same transaction, so it exists exactly when the writes do.
+        snapshot = dump_undo(self.model_name, types, plan.before, [])
+        result = applier.apply(
+            plan.changes, plan.deleted if self.recreate_deleted else None
+        )
+        if result["created_ids"]:
+            snapshot = dump_undo(
+                self.model_name, types, plan.before, result["created_ids"]
+            )
+        self.sudo().undo_data = base64.b64encode(snapshot)
+        return result, plan
+
+    def _progress(self, done, remaining):
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _execute_undo(self):
+        """Put back the saved values, all or nothing; needs a grant."""
+        self.ensure_one()
+        self._acquire_lock()
+        self._consume_grant("undo")
+        if self.state not in ("done", "running") or not self.sudo().undo_data:
+            raise UserError(_("This restore cannot be undone."))
+        try:
+            with self.env.cr.savepoint():
+                count = self._apply_undo()
+        except Exception as exc:
+            self.env.invalidate_all()
+            self._fail("undo", exc)
+            return False
+        self.write({"state": "undone", "date_done": fields.Datetime.now()})
+        self.env["crm.backup.audit"]._log(
+            "restore_undone",
+            backup_id=self.backup_id.id or False,
+            restore_id=self.id,
+            object_id=self.object_id.id,
+            field_names=",".join(self.field_ids.mapped("name")),
+            record_count=count,
+        )
+        self._notify(
+            _("Restore undone"),
+            _("%(name)s: %(count)s records put back.", name=self.name, count=count),
+            "success",
+        )
+        return True
+
+    def _apply_undo(self):
+        blob = base64.b64decode(self.sudo().with_context(bin_size=False).undo_data)
+        model, types, values, created_ids = load_undo(blob)
+        target = _OrmTarget(self.env, model, self._automations_context(model))
+        existing = set(target.Model.browse(list(values)).exists().ids)
+        values = {res_id: vals for res_id, vals in values.items() if res_id in existing}
+        Applier(target, types, progress=self._progress).apply(values)
+        target.delete_records(created_ids)
+        target.flush()
+        return len(values) + len(created_ids)
+
+    def _fail(self, job, exc):
+        message = (
+            str(exc)
+            if isinstance(exc, UserError)
+            else _("Nothing was changed. The error was: %s", exc)
+        )
+        _logger.warning("Restore %s (%s) failed: %s", self.id, job, type(exc).__name__)
+        previous = "done" if job == "undo" else "failed"
+        self.write({"state": previous, "error_message": message})
+        self.env["crm.backup.audit"]._log(
+            "restore_failed",
+            backup_id=self.backup_id.id or False,
+            restore_id=self.id,
+            object_id=self.object_id.id,
+            field_names=",".join(self.field_ids.mapped("name")),
+            details=f"{job}: {message}",
+        )
+        self._notify(
+            _("Restore failed"),
+            _(
+                "%(name)s failed; nothing was changed. %(why)s",
+                name=self.name,
+                why=message,
+            ),
+            "danger",
+        )
+
+    def _notify(self, title, message, kind):
+        user = self.requested_by_id or self.env.user
+        # Posted by the system: the requester may have no email address.
+        self.sudo().message_post(  # pylint: disable=no-member
+            author_id=self.env.ref("base.partner_root").id,
+            body=Markup("<p>%s</p>") % escape(message),
+            subject=title,
+            partner_ids=user.partner_id.ids,
+            message_type="notification",
+            subtype_xmlid="mail.mt_comment",
+        )
+        user._bus_send(
+            "simple_notification",
+            {
+                "type": kind,
+                "title": title,
+                "message": message,
+                "sticky": kind == "danger",
+            },
+        )

@@ -24,3 +24,9 @@ class CrmBackupRestoreLine(models.Model):
     clear_count = fields.Integer(
         help="Records whose value will be cleared (blank in the backup)."
     )
+    unchanged_count = fields.Integer(
+        help="Records whose current value already equals the backup."
+    )
+    conflict_count = fields.Integer(
+        help="Records whose backup value can no longer be written (skipped)."
+    )

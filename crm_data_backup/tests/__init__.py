@@ -1,8 +1,14 @@
-from . import (
-    test_backup_access,
-    test_backup_exporter,
-    test_backup_flow,
-    test_backup_snapshot,
-    test_backup_tour,
-    test_backup_writer,
-)
+from . import test_access
+from . import test_audit
+from . import test_menu_tour
+from . import test_backup_access
+from . import test_backup_exporter
+from . import test_backup_flow
+from . import test_backup_snapshot
+from . import test_backup_tour
+from . import test_backup_writer
+from . import test_restore_auth
+from . import test_restore_plan
+from . import test_restore_reader
+from . import test_restore_run
+from . import test_restore_tour

@@ -1,1 +1,1 @@
-from . import crm_backup_create_wizard
+from . import crm_backup_create_wizard, crm_backup_restore_auth

@@ -1,0 +1,223 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Compare backup values with the live database: what a restore would do."""
+
+import math
+from dataclasses import dataclass, field
+
+SAMPLE_SIZE = 20
+CONFLICT_LIST_SIZE = 200
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What the planner needs to know about one restored field."""
+
+    name: str
+    type: str
+    label: str = ""
+    relation: str = ""
+    selection: frozenset | None = None  # valid keys of a selection field
+    required: bool = False
+
+
+@dataclass
+class FieldPlan:
+    change: int = 0
+    clear: int = 0
+    unchanged: int = 0
+    conflict: int = 0
+
+
+@dataclass
+class Plan:
+    """Result of a plan: counts, samples and the values to write."""
+
+    fields: dict = field(default_factory=dict)  # name -> FieldPlan
+    backup_count: int = 0
+    matched_count: int = 0
+    matched_ids: set = field(default_factory=set)
+    deleted: dict = field(default_factory=dict)  # xmlid -> {field: target value}
+    created_since_count: int = 0
+    conflicts: list = field(default_factory=list)  # first conflicts, for display
+    conflict_count: int = 0
+    samples: list = field(default_factory=list)  # (xmlid, id, field, before, after)
+    changes: dict = field(default_factory=dict)  # id -> {field: target value}
+    before: dict = field(default_factory=dict)  # id -> {field: live value}
+
+    @property
+    def change_total(self):
+        return sum(p.change + p.clear for p in self.fields.values())
+
+    def summary(self):
+        return {
+            "records_in_backup": self.backup_count,
+            "records_matched": self.matched_count,
+            "records_to_change": len(self.changes),
+            "deleted_since": len(self.deleted),
+            "created_since": self.created_since_count,
+            "conflicts": self.conflict_count,
+            "fields": {
+                name: {
+                    "change": p.change,
+                    "clear": p.clear,
+                    "unchanged": p.unchanged,
+                    "conflict": p.conflict,
+                }
+                for name, p in self.fields.items()
+            },
+        }
+
+
+def is_blank(ftype, value):
+    """A blank backup value clears the live one (booleans are never blank)."""
+    if ftype == "boolean":
+        return False
+    return value is False or value is None or value == () or value == frozenset()
+
+
+def normalize(ftype, value):
+    """One comparable form per field type, for live and backup values alike."""
+    if ftype == "boolean":
+        return bool(value)
+    if ftype == "integer":
+        return int(value or 0)
+    if ftype in ("float", "monetary"):
+        return float(value or 0.0)
+    if ftype == "many2many":
+        return frozenset(value or ())
+    if ftype == "binary":
+        if isinstance(value, bytes | memoryview):
+            value = bytes(value).decode("ascii")
+        return value or False
+    if value in (None, "", False):
+        return False
+    return value
+
+
+def same(ftype, left, right):
+    if ftype in ("float", "monetary"):
+        return math.isclose(left, right, rel_tol=1e-12, abs_tol=1e-12)
+    return left == right
+
+
+class Planner:
+    """Compute a restore plan from backup rows and a live source.
+
+    ``live`` gives the database side, in batches:
+    ``resolve(model, xmlids) -> {xmlid: id}`` (existing records only),
+    ``fetch(ids, field_names) -> {id: {field: value}}`` and
+    ``object_ids() -> set of ids`` (live records of the object).
+    """
+
+    def __init__(self, model, fields, live, batch_size=5000, recreate_fields=None):
+        self.model = model
+        self.fields = list(fields)
+        self.live = live
+        self.batch_size = batch_size
+        # Fields given to records recreated (all the backup holds), if asked.
+        self.recreate_fields = list(recreate_fields or [])
+        self.planned = {f.name for f in self.fields}
+
+    def plan(self, rows):
+        """``rows`` yields ``(xmlid, {field: parsed value})``."""
+        plan = Plan(fields={f.name: FieldPlan() for f in self.fields})
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= self.batch_size:
+                self._plan_batch(plan, batch)
+                batch = []
+        if batch:
+            self._plan_batch(plan, batch)
+        plan.created_since_count = len(set(self.live.object_ids()) - plan.matched_ids)
+        return plan
+
+    def _resolve_references(self, batch):
+        wanted = {}
+        for spec in self.fields + self.recreate_fields:
+            if spec.type not in ("many2one", "many2many"):
+                continue
+            refs = wanted.setdefault(spec.relation, set())
+            for _xmlid, values in batch:
+                value = values.get(spec.name)
+                if spec.type == "many2one" and value:
+                    refs.add(value)
+                elif spec.type == "many2many":
+                    refs.update(value or ())
+        return {
+            model: self.live.resolve(model, sorted(xmlids)) if xmlids else {}
+            for model, xmlids in wanted.items()
+        }
+
+    def _target(self, spec, value, refs):
+        """Backup value -> (value to write, conflict reason or None)."""
+        if spec.type == "many2one":
+            if not value:
+                return False, None
+            res_id = refs[spec.relation].get(value)
+            if not res_id:
+                return None, f"related record {value} no longer exists"
+            return res_id, None
+        if spec.type == "many2many":
+            ids = []
+            for xmlid in value or ():
+                res_id = refs[spec.relation].get(xmlid)
+                if not res_id:
+                    return None, f"related record {xmlid} no longer exists"
+                ids.append(res_id)
+            return frozenset(ids), None
+        if spec.type == "selection" and value and spec.selection is not None:
+            if value not in spec.selection:
+                return None, f"option {value!r} no longer exists"
+        if spec.required and is_blank(spec.type, value):
+            return None, "the field is now required but the backup has no value"
+        return value, None
+
+    def _conflict(self, plan, xmlid, spec, reason):
+        plan.conflict_count += 1
+        plan.fields[spec.name].conflict += 1
+        if len(plan.conflicts) < CONFLICT_LIST_SIZE:
+            plan.conflicts.append((xmlid, spec.name, reason))
+
+    def _plan_batch(self, plan, batch):
+        plan.backup_count += len(batch)
+        found = self.live.resolve(self.model, [xmlid for xmlid, _v in batch])
+        refs = self._resolve_references(batch)
+        names = [f.name for f in self.fields]
+        live_values = self.live.fetch(sorted(set(found.values())), names)
+        for xmlid, values in batch:
+            res_id = found.get(xmlid)
+            if not res_id:
+                targets = {}
+                for spec in self.recreate_fields or self.fields:
+                    target, reason = self._target(spec, values.get(spec.name), refs)
+                    if reason and spec.name in self.planned:
+                        self._conflict(plan, xmlid, spec, reason)
+                    elif not reason:
+                        targets[spec.name] = target
+                plan.deleted[xmlid] = targets
+                continue
+            plan.matched_count += 1
+            current = live_values.get(res_id, {})
+            plan.matched_ids.add(res_id)
+            for spec in self.fields:
+                value = values.get(spec.name)
+                target, reason = self._target(spec, value, refs)
+                if reason:
+                    self._conflict(plan, xmlid, spec, reason)
+                    continue
+                before = normalize(spec.type, current.get(spec.name))
+                after = normalize(spec.type, target)
+                stats = plan.fields[spec.name]
+                if same(spec.type, before, after):
+                    stats.unchanged += 1
+                    continue
+                if is_blank(spec.type, value):
+                    stats.clear += 1
+                else:
+                    stats.change += 1
+                plan.changes.setdefault(res_id, {})[spec.name] = after
+                plan.before.setdefault(res_id, {})[spec.name] = before
+                if len(plan.samples) < SAMPLE_SIZE:
+                    plan.samples.append((xmlid, res_id, spec.name, before, after))

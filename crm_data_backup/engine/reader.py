@@ -1,0 +1,496 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Open and check a backup zip before anything is read from it.
+
+Every check raises ``BackupFileError`` with a sentence a user understands;
+nothing here touches the database.
+"""
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import posixpath
+import re
+import shutil
+import tempfile
+import zipfile
+import zlib
+
+from .cells import CellError, column_field, parse_cell
+
+FORMAT_NAME = "crm_data_backup"
+FORMAT_VERSION = 1
+
+MAX_MANIFEST_SIZE = 5 * 1024 * 1024
+MAX_TOTAL_SIZE = 20 * 1024**3  # declared uncompressed size of the whole zip
+MAX_RATIO = 200  # uncompressed / compressed, for entries over MIN_RATIO_SIZE
+MIN_RATIO_SIZE = 1024 * 1024
+MAX_ENTRIES = 10000
+CELL_LIMITS = {"html": 5 * 1024**2, "text": 5 * 1024**2, "binary": 25 * 1024**2}
+DEFAULT_CELL_LIMIT = 1024**2
+CHUNK = 1024 * 1024
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# What zipfile raises on a damaged, truncated or odd archive member.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
+
+# The reader may meet cells up to the largest limit; csv's own default is 128 kB.
+csv.field_size_limit(max(CELL_LIMITS.values()) * 2)
+
+
+class BackupFileError(Exception):
+    """The backup file cannot be used; ``code`` says why for the UI."""
+
+    def __init__(self, message, code="invalid"):
+        super().__init__(message)
+        self.code = code
+
+
+def _human(size):
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+
+
+def _safe_name(name):
+    if not name or "\\" in name or "\x00" in name or name.startswith("/"):
+        return False
+    if re.match(r"^[A-Za-z]:", name):
+        return False
+    parts = name.split("/")
+    return ".." not in parts and posixpath.normpath(name) == name
+
+
+class BackupReader:
+    """A validated backup zip: manifest, entries and a row iterator.
+
+    ``source`` is bytes or a binary file object. ``database_uuid`` is the
+    live database's; a backup from another database needs
+    ``acknowledge_foreign=True``.
+    """
+
+    def __init__(
+        self,
+        source,
+        database_uuid=None,
+        acknowledge_foreign=False,
+        max_total_size=MAX_TOTAL_SIZE,
+    ):
+        self.database_uuid = database_uuid
+        self.acknowledge_foreign = acknowledge_foreign
+        self.max_total_size = max_total_size
+        self.manifest = None
+        self.foreign = False
+        if isinstance(source, bytes | bytearray):
+            if not source:
+                raise BackupFileError("The backup file is empty.", "empty")
+            source = io.BytesIO(source)
+        self._file = source
+        self._zip = None
+
+    # --- opening and checking ------------------------------------------------
+
+    def validate(self):
+        """Run every check on the file; returns self for chaining."""
+        self._open_zip()
+        self._check_entries()
+        self._read_manifest()
+        self._check_files()
+        return self
+
+    def close(self):
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self):
+        return self.validate()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _open_zip(self):
+        self._file.seek(0, io.SEEK_END)
+        if not self._file.tell():
+            raise BackupFileError("The backup file is empty.", "empty")
+        self._file.seek(0)
+        try:
+            self._zip = zipfile.ZipFile(self._file)
+        except (*ZIP_ERRORS, ValueError, KeyError, UnicodeDecodeError):
+            raise BackupFileError(
+                "This file is not a backup zip, or it is truncated or damaged.",
+                "not_zip",
+            ) from None
+
+    def _check_entries(self):
+        infos = self._zip.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise BackupFileError(
+                f"The backup holds {len(infos)} files, more than a backup ever has.",
+                "too_many_files",
+            )
+        total = 0
+        names = set()
+        for info in infos:
+            if not _safe_name(info.filename):
+                raise BackupFileError(
+                    f"The backup contains a file with an unsafe name "
+                    f"({info.filename[:80]!r}); it was not made by this application.",
+                    "unsafe_name",
+                )
+            if info.filename in names:
+                raise BackupFileError(
+                    f"The backup contains {info.filename!r} twice.", "duplicate"
+                )
+            names.add(info.filename)
+            if info.flag_bits & 0x1:
+                raise BackupFileError(
+                    "The backup contains encrypted files.", "encrypted"
+                )
+            total += info.file_size
+            if info.file_size > MIN_RATIO_SIZE and (
+                info.compress_size <= 0
+                or info.file_size / info.compress_size > MAX_RATIO
+            ):
+                raise BackupFileError(
+                    f"{info.filename!r} would expand {_human(info.file_size)} from "
+                    f"{_human(info.compress_size)}: this looks like a zip bomb.",
+                    "zip_bomb",
+                )
+        if total > self.max_total_size:
+            raise BackupFileError(
+                f"The backup would expand to {_human(total)}, more than the "
+                f"{_human(self.max_total_size)} allowed.",
+                "zip_bomb",
+            )
+
+    def _read_manifest(self):
+        try:
+            info = self._zip.getinfo("manifest.json")
+        except KeyError:
+            raise BackupFileError(
+                "The backup has no manifest.json: it was not made by this "
+                "application or it was altered.",
+                "no_manifest",
+            ) from None
+        if info.file_size > MAX_MANIFEST_SIZE:
+            raise BackupFileError("The backup manifest is too large.", "manifest")
+        raw = self._read_member(info)
+        try:
+            manifest = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise BackupFileError(
+                "The backup manifest is not valid JSON.", "manifest"
+            ) from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+            raise BackupFileError(
+                "The manifest does not describe a CRM data backup.", "manifest"
+            )
+        version = manifest.get("format_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise BackupFileError(
+                "The manifest has no valid format version.", "manifest"
+            )
+        if version > FORMAT_VERSION:
+            raise BackupFileError(
+                f"This backup uses format version {version}, made by a newer version "
+                f"of the application; this one reads up to version {FORMAT_VERSION}. "
+                "Update the application to restore it.",
+                "newer_format",
+            )
+        if manifest.get("file_format", "csv") not in ("csv", "xlsx"):
+            raise BackupFileError(
+                "The manifest names an unknown file format.", "manifest"
+            )
+        files = manifest.get("files")
+        if not isinstance(files, list):
+            raise BackupFileError("The manifest lists no files.", "manifest")
+        for entry in files:
+            self._check_manifest_entry(entry)
+        uuid = manifest.get("database_uuid")
+        self.foreign = bool(self.database_uuid) and uuid != self.database_uuid
+        if self.foreign and not self.acknowledge_foreign:
+            raise BackupFileError(
+                f"This backup comes from another database "
+                f"({manifest.get('database_name') or 'unknown'}). Tick the "
+                "acknowledgement to restore values from it into this database.",
+                "foreign_database",
+            )
+        self.manifest = manifest
+
+    @staticmethod
+    def _check_manifest_entry(entry):
+        ok = (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("object"), str)
+            and isinstance(entry.get("model"), str)
+            and isinstance(entry.get("rows"), int)
+            and entry["rows"] >= 0
+            and isinstance(entry.get("fields"), list)
+            and entry["fields"]
+            and all(isinstance(f, str) and f for f in entry["fields"])
+            and len(set(entry["fields"])) == len(entry["fields"])
+            and isinstance(entry.get("sha256"), str)
+            and _SHA256.match(entry["sha256"])
+        )
+        if not ok:
+            raise BackupFileError(
+                "The manifest has an incomplete or invalid file entry.", "manifest"
+            )
+        if "id" not in entry["fields"]:
+            raise BackupFileError(
+                f"{entry['name']!r} has no 'id' column: records cannot be matched.",
+                "manifest",
+            )
+
+    def _read_member(self, info):
+        try:
+            return self._zip.read(info)
+        except ZIP_ERRORS:
+            raise BackupFileError(
+                f"{info.filename!r} is damaged or truncated in the backup.", "damaged"
+            ) from None
+
+    def _check_files(self):
+        listed = {"manifest.json"}
+        checked = {}
+        for entry in self.manifest["files"]:
+            name = entry["name"]
+            listed.add(name)
+            if name in checked:
+                if checked[name] != entry["sha256"]:
+                    raise BackupFileError(
+                        f"The manifest gives two checksums for {name!r}.", "manifest"
+                    )
+                continue
+            try:
+                info = self._zip.getinfo(name)
+            except KeyError:
+                raise BackupFileError(
+                    f"The manifest lists {name!r} but the backup does not contain it.",
+                    "missing_file",
+                ) from None
+            self._check_checksum(info, entry, text=not name.endswith(".xlsx"))
+            checked[name] = entry["sha256"]
+        extra = sorted(set(self._zip.namelist()) - listed)
+        if extra:
+            raise BackupFileError(
+                f"The backup contains files its manifest does not list: "
+                f"{', '.join(repr(n[:60]) for n in extra[:5])}.",
+                "extra_file",
+            )
+
+    def _check_checksum(self, info, entry, text=True):
+        digest = hashlib.sha256()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            with self._zip.open(info) as member:
+                while chunk := member.read(CHUNK):
+                    digest.update(chunk)
+                    if text:
+                        decoder.decode(chunk)
+                if text:
+                    decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise BackupFileError(
+                f"{info.filename!r} is not encoded in UTF-8; backups are always "
+                "UTF-8. Was the file edited with another program?",
+                "encoding",
+            ) from None
+        except ZIP_ERRORS:
+            raise BackupFileError(
+                f"{info.filename!r} is damaged or truncated in the backup.", "damaged"
+            ) from None
+        if digest.hexdigest() != entry["sha256"]:
+            raise BackupFileError(
+                f"{info.filename!r} does not match its checksum: the file was altered "
+                "or damaged after the backup.",
+                "checksum",
+            )
+
+    # --- reading -----------------------------------------------------------
+
+    @property
+    def entries(self):
+        return self.manifest["files"]
+
+    def find_entry(self, model, object_key=None):
+        """The manifest entry of a model (and object), or None."""
+        for entry in self.entries:
+            if entry["model"] == model and (
+                object_key is None or entry["object"] in (object_key, "custom")
+            ):
+                return entry
+        return None
+
+    def iter_rows(self, entry, field_types):
+        """Yield ``(xmlid, {field: parsed value})`` for each row of ``entry``.
+
+        ``field_types`` maps the fields to read to their type; other columns
+        are skipped. Raises BackupFileError on any malformed row or cell.
+        """
+        header = entry["fields"]
+        fields_by_index = []
+        wanted = set(field_types)
+        for index, column in enumerate(header):
+            fname = column_field(column)
+            if column != "id" and fname in wanted:
+                ftype = field_types[fname]
+                expected = (
+                    f"{fname}/id" if ftype in ("many2one", "many2many") else fname
+                )
+                if column != expected:
+                    raise BackupFileError(
+                        f"Column {column!r} of {entry['name']!r} does not match the "
+                        f"field {fname!r} (a {ftype} field).",
+                        "column",
+                    )
+                fields_by_index.append((index, fname, ftype))
+        missing = wanted - {f for _i, f, _t in fields_by_index}
+        if missing:
+            raise BackupFileError(
+                f"{entry['name']!r} has no column for {', '.join(sorted(missing))}.",
+                "column",
+            )
+        id_index = header.index("id")
+        rows = self._raw_rows(entry)
+        try:
+            file_header = next(rows)
+        except StopIteration:
+            raise BackupFileError(f"{entry['name']!r} is empty.", "column") from None
+        if file_header != header:
+            extra = [c for c in file_header if c not in header]
+            absent = [c for c in header if c not in file_header]
+            detail = []
+            if extra:
+                detail.append(f"unknown columns {', '.join(map(repr, extra[:5]))}")
+            if absent:
+                detail.append(f"missing columns {', '.join(map(repr, absent[:5]))}")
+            raise BackupFileError(
+                f"The columns of {entry['name']!r} do not match its manifest"
+                f"{(': ' + '; '.join(detail)) if detail else ' (order differs)'}.",
+                "column",
+            )
+        count = 0
+        seen = set()
+        for line, row in enumerate(rows, start=2):
+            if len(row) != len(header):
+                raise BackupFileError(
+                    f"Line {line} of {entry['name']!r} has {len(row)} values for "
+                    f"{len(header)} columns.",
+                    "column",
+                )
+            count += 1
+            xmlid = row[id_index]
+            if not xmlid or "." not in xmlid:
+                raise BackupFileError(
+                    f"Line {line} of {entry['name']!r} has no valid external ID.",
+                    "value",
+                )
+            if xmlid in seen:
+                raise BackupFileError(
+                    f"External ID {xmlid!r} appears twice in {entry['name']!r}.",
+                    "value",
+                )
+            seen.add(xmlid)
+            values = {}
+            for index, fname, ftype in fields_by_index:
+                cell = row[index]
+                limit = CELL_LIMITS.get(ftype, DEFAULT_CELL_LIMIT)
+                if cell is not None and len(cell) > limit:
+                    raise BackupFileError(
+                        f"Line {line} of {entry['name']!r}: the value of {fname!r} is "
+                        f"{_human(len(cell))}, more than the {_human(limit)} allowed.",
+                        "too_large",
+                    )
+                try:
+                    values[fname] = parse_cell(ftype, cell)
+                except CellError as exc:
+                    raise BackupFileError(
+                        f"Line {line} of {entry['name']!r}: {fname!r}: {exc}.", "value"
+                    ) from None
+            yield xmlid, values
+        if count != entry["rows"]:
+            raise BackupFileError(
+                f"{entry['name']!r} holds {count} records but its manifest says "
+                f"{entry['rows']}: the file is incomplete or was altered.",
+                "rows",
+            )
+
+    def _raw_rows(self, entry):
+        if entry.get("sheet") or entry["name"].endswith(".xlsx"):
+            yield from self._xlsx_rows(entry)
+            return
+        try:
+            with self._zip.open(entry["name"]) as member:
+                text = io.TextIOWrapper(member, encoding="utf-8-sig", newline="")
+                yield from csv.reader(text, strict=True)
+        except csv.Error as exc:
+            raise BackupFileError(
+                f"{entry['name']!r} is not a valid CSV file ({exc}).", "csv"
+            ) from None
+        except ZIP_ERRORS:
+            raise BackupFileError(
+                f"{entry['name']!r} is damaged or truncated in the backup.", "damaged"
+            ) from None
+        except UnicodeDecodeError:
+            raise BackupFileError(
+                f"{entry['name']!r} is not encoded in UTF-8.", "encoding"
+            ) from None
+
+    def _xlsx_rows(self, entry):
+        try:
+            import openpyxl
+        except ImportError:  # pragma: no cover - openpyxl ships with Odoo
+            raise BackupFileError(
+                "XLSX backups need the openpyxl library.", "xlsx"
+            ) from None
+        with tempfile.TemporaryFile() as tmp:
+            with self._zip.open(entry["name"]) as member:
+                shutil.copyfileobj(member, tmp, CHUNK)
+            tmp.seek(0)
+            try:
+                # The workbook is itself a zip: apply the same bomb checks.
+                BackupReader(tmp, max_total_size=self.max_total_size)._check_inner()
+                tmp.seek(0)
+                book = openpyxl.load_workbook(tmp, read_only=True, data_only=True)
+            except BackupFileError:
+                raise
+            except Exception:  # openpyxl raises many kinds on a bad workbook
+                raise BackupFileError(
+                    f"{entry['name']!r} is not a readable XLSX workbook.", "xlsx"
+                ) from None
+            sheet_name = entry.get("sheet") or entry["object"][:31]
+            if sheet_name not in book.sheetnames:
+                raise BackupFileError(
+                    f"{entry['name']!r} has no sheet {sheet_name!r}.", "xlsx"
+                )
+            try:
+                for row in book[sheet_name].iter_rows(values_only=True):
+                    yield ["" if v is None else str(v) for v in row]
+            finally:
+                book.close()
+
+    def _check_inner(self):
+        try:
+            self._zip = zipfile.ZipFile(self._file)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            raise BackupFileError(
+                "The XLSX workbook in the backup is damaged.", "xlsx"
+            ) from None
+        try:
+            self._check_entries()
+        except BackupFileError as exc:
+            if exc.code != "unsafe_name":
+                raise

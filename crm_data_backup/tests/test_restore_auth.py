@@ -1,0 +1,222 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import base64
+import os
+
+import pyotp
+
+from odoo import sql_db
+from odoo.exceptions import UserError
+
+from ..models.crm_backup_restore import RESTORE_LOCK_KEY
+from .restore_cases import RestoreCase
+
+
+class TestRestoreAuth(RestoreCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = cls.env["res.users"].create(
+            {
+                "name": "Backup Admin",
+                "login": "backup_admin_restore",
+                "password": "Correct-Horse-9",
+                "group_ids": [
+                    (
+                        6,
+                        0,
+                        [
+                            cls.env.ref("base.group_user").id,
+                            cls.env.ref("base.group_partner_manager").id,
+                            cls.env.ref("crm_data_backup.group_crm_backup_admin").id,
+                        ],
+                    )
+                ],
+            }
+            if "group_ids" in cls.env["res.users"]._fields
+            else {
+                "name": "Backup Admin",
+                "login": "backup_admin_restore",
+                "password": "Correct-Horse-9",
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [
+                            cls.env.ref("base.group_user").id,
+                            cls.env.ref("base.group_partner_manager").id,
+                            cls.env.ref("crm_data_backup.group_crm_backup_admin").id,
+                        ],
+                    )
+                ],
+            }
+        )
+        cls.partner = cls.env["res.partner"].create({"name": "P", "phone": "111"})
+
+    def planned_restore(self):
+        data = self.backup_zip("contacts", self.partner, ["id", "name", "phone"])
+        self.partner.phone = "222"
+        restore = self.new_restore("contacts", data, ["phone"]).with_user(self.user)
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        return restore
+
+    def enable_totp(self):
+        secret = base64.b32encode(os.urandom(20)).decode()
+        self.user.sudo().totp_secret = secret
+        self.assertTrue(self.user.totp_enabled)
+        return pyotp.TOTP(secret)
+
+    def open_wizard(self, restore, **vals):
+        action = restore.action_restore()
+        wizard = (
+            self.env["crm.backup.restore.auth"]
+            .with_user(self.user)
+            .browse(action["res_id"])
+        )
+        wizard.write(vals)
+        return wizard
+
+    def failures(self):
+        return self.env["crm.backup.audit"].search_count(
+            [("action", "=", "identity_failed"), ("user_id", "=", self.user.id)]
+        )
+
+    def test_totp_accepted_then_replayed(self):
+        totp = self.enable_totp()
+        restore = self.planned_restore()
+        code = totp.now()
+        wizard = self.open_wizard(restore, totp_code=code)
+        self.assertEqual(wizard.auth_method, "totp")
+        result = wizard.action_confirm()
+        self.assertEqual(result["type"], "ir.actions.act_window_close")
+        self.assertEqual(restore.state, "running")
+        self.assertFalse(wizard.totp_code)  # not kept
+        self.env["crm.backup.restore"]._cron_run_restores()
+        self.assertEqual(restore.state, "done")
+        self.assertEqual(self.partner.phone, "111")
+        # The same code cannot confirm anything else.
+        self.partner.phone = "333"
+        again = self.planned_restore()
+        wizard = self.open_wizard(again, totp_code=code)
+        result = wizard.action_confirm()
+        self.assertEqual(result["res_model"], "crm.backup.restore.auth")
+        self.assertIn("already used", wizard.error)
+        self.assertEqual(again.state, "planned")
+        self.assertEqual(self.failures(), 1)
+
+    def test_totp_wrong_and_missing(self):
+        totp = self.enable_totp()
+        restore = self.planned_restore()
+        wrong = f"{(int(totp.now()) + 1) % 1000000:06d}"
+        for code, message in ((wrong, "Wrong authentication code"), (False, "6-digit")):
+            wizard = self.open_wizard(restore, totp_code=code)
+            wizard.action_confirm()
+            self.assertIn(message, wizard.error)
+            self.assertEqual(restore.state, "planned")
+        self.assertEqual(self.failures(), 2)
+        audit = self.env["crm.backup.audit"].search(
+            [("action", "=", "identity_failed")], limit=1
+        )
+        self.assertEqual(audit.restore_id, restore)
+        self.assertNotIn(wrong, audit.details or "")
+        # A password does not replace the code for a TOTP user.
+        wizard = self.open_wizard(restore, password="Correct-Horse-9")
+        wizard.action_confirm()
+        self.assertEqual(restore.state, "planned")
+
+    def test_rate_limit(self):
+        totp = self.enable_totp()
+        restore = self.planned_restore()
+        for _i in range(5):
+            self.open_wizard(restore, totp_code="000000").action_confirm()
+        wizard = self.open_wizard(restore, totp_code=totp.now())
+        wizard.action_confirm()
+        self.assertIn("Too many failed attempts", wizard.error)
+        self.assertEqual(restore.state, "planned")
+
+    def test_password_path(self):
+        restore = self.planned_restore()
+        wizard = self.open_wizard(restore, password="wrong")
+        self.assertEqual(wizard.auth_method, "password")
+        wizard.action_confirm()
+        self.assertIn("Wrong password", wizard.error)
+        self.assertEqual(restore.state, "planned")
+        wizard = self.open_wizard(restore, password="")
+        wizard.action_confirm()
+        self.assertIn("Enter your password", wizard.error)
+        wizard = self.open_wizard(restore, password="Correct-Horse-9")
+        wizard.action_confirm()
+        self.assertFalse(wizard.password)
+        self.assertEqual(restore.state, "running")
+        restore._execute_restore()
+        self.assertEqual(restore.state, "done")
+        self.assertEqual(self.partner.phone, "111")
+
+    def test_undo_needs_identity(self):
+        restore = self.planned_restore()
+        self.open_wizard(restore, password="Correct-Horse-9").action_confirm()
+        restore._execute_restore()
+        action = restore.action_undo()
+        wizard = (
+            self.env["crm.backup.restore.auth"]
+            .with_user(self.user)
+            .browse(action["res_id"])
+        )
+        self.assertEqual(wizard.job, "undo")
+        wizard.password = "nope"
+        wizard.action_confirm()
+        self.assertEqual(restore.state, "done")
+        with self.assertRaisesRegex(UserError, "identity check"):
+            restore._execute_undo()
+        wizard.password = "Correct-Horse-9"
+        wizard.action_confirm()
+        self.assertEqual(restore.state, "running")
+        self.env["crm.backup.restore"]._cron_run_restores()
+        self.assertEqual(restore.state, "undone")
+        self.assertEqual(self.partner.phone, "222")
+
+    def test_wizard_cannot_skip_confirmations(self):
+        restore = self.planned_restore()
+        restore.confirm_reviewed = False
+        wizard = (
+            self.env["crm.backup.restore.auth"]
+            .with_user(self.user)
+            .create({"restore_id": restore.id, "password": "Correct-Horse-9"})
+        )
+        with self.assertRaisesRegex(UserError, "both confirmations"):
+            wizard.action_confirm()
+        self.assertEqual(restore.state, "planned")
+
+    def test_lock_held_by_another_connection(self):
+        restore = self.planned_restore()
+        other = self.planned_restore()
+        other.sudo().write({"name": "Data Restore - Elsewhere"})
+        restore._grant_execution("restore")
+        # Another worker (a real second connection) is restoring.
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr2:
+            cr2.execute("SELECT pg_try_advisory_xact_lock(%s)", [RESTORE_LOCK_KEY])
+            self.assertTrue(cr2.fetchone()[0])
+            other.sudo().write({"state": "running"})
+            with self.assertRaisesRegex(
+                UserError, "Another restore is running.*Elsewhere"
+            ):
+                restore._execute_restore()
+            self.assertEqual(self.partner.phone, "222")
+            cr2.rollback()
+        other.sudo().write({"state": "planned"})
+        restore._grant_execution("restore")
+        self.assertTrue(restore._execute_restore())
+        self.assertEqual(self.partner.phone, "111")
+
+    def test_cron_waits_for_lock(self):
+        restore = self.planned_restore()
+        restore._grant_execution("restore")
+        restore._queue("restore")
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr2:
+            cr2.execute("SELECT pg_try_advisory_xact_lock(%s)", [RESTORE_LOCK_KEY])
+            self.env["crm.backup.restore"]._cron_run_restores()
+            self.assertEqual(restore.state, "running")  # left queued, not failed
+            cr2.rollback()
+        self.env["crm.backup.restore"]._cron_run_restores()
+        self.assertEqual(restore.state, "done")

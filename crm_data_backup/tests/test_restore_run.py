@@ -1,0 +1,366 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+
+from odoo import Command
+from odoo.exceptions import UserError
+
+from .restore_cases import RestoreCase
+
+
+class TestRestoreRun(RestoreCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tag_a = cls.env["res.partner.category"].create({"name": "A"})
+        cls.tag_b = cls.env["res.partner.category"].create({"name": "B"})
+        cls.company = cls.env["res.partner"].create(
+            {"name": "Acme", "is_company": True}
+        )
+        Partner = cls.env["res.partner"]
+        cls.p1 = Partner.create(
+            {
+                "name": "Alice",
+                "email": "alice@x.com",
+                "phone": "+33 1 23",
+                "function": "=cmd|' /C calc'!A0",
+                "parent_id": cls.company.id,
+                "category_id": [Command.set((cls.tag_a | cls.tag_b).ids)],
+                "comment": "<p>Likes tea</p>",
+            }
+        )
+        cls.p2 = Partner.create({"name": "Bob", "email": False, "phone": "555"})
+        cls.columns = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "function",
+            "parent_id/id",
+            "category_id/id",
+            "comment",
+        ]
+        cls.fields = [
+            "email",
+            "phone",
+            "function",
+            "parent_id",
+            "category_id",
+            "comment",
+        ]
+        cls.people = cls.p1 | cls.p2
+        cls.snapshot = {p.id: {f: p[f] for f in cls.fields} for p in cls.people}
+
+    def backup(self):
+        return self.backup_zip("contacts", self.people, self.columns)
+
+    def damage(self):
+        """Changes made after the backup."""
+        self.p1.write(
+            {
+                "email": "new@x.com",
+                "phone": False,
+                "function": "CEO",
+                "parent_id": False,
+                "category_id": [Command.set(self.tag_a.ids)],
+                "comment": False,
+            }
+        )
+        self.p2.write({"email": "bob@x.com", "phone": "556"})
+
+    def assertSnapshot(self):
+        self.env.invalidate_all()
+        for p in self.people:
+            for f in self.fields:
+                self.assertEqual(p[f], self.snapshot[p.id][f], f"{p.name}.{f}")
+
+    def planned(self, data=None, fields=None, **vals):
+        restore = self.new_restore(
+            "contacts", data or self.backup(), fields or self.fields, **vals
+        )
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        return restore
+
+    def test_restore_exact_values_and_undo(self):
+        data = self.backup()
+        self.damage()
+        damaged = {p.id: {f: p[f] for f in self.fields} for p in self.people}
+        restore = self.planned(data)
+        self.assertEqual(self.line(restore, "email").clear_count, 1)  # Bob's blank
+        self.assertEqual(self.line(restore, "phone").change_count, 2)
+        self.assertTrue(self.run_restore(restore))
+        self.assertEqual(restore.state, "done", restore.error_message)
+        self.assertEqual(restore.restored_record_count, 2)
+        self.assertSnapshot()
+        # Formula-looking text comes back exactly, blanks too.
+        self.assertEqual(self.p1.function, "=cmd|' /C calc'!A0")
+        self.assertFalse(self.p2.email)
+        audit = self.env["crm.backup.audit"].search([("restore_id", "=", restore.id)])
+        self.assertEqual(
+            audit.mapped("action"), ["restore_executed", "restore_planned"]
+        )
+        executed = audit[0]
+        self.assertEqual(executed.record_count, 2)
+        self.assertIn("email", executed.field_names)
+        # Inbox notification with counts.
+        self.assertIn("2 records restored", restore.message_ids[0].body)
+        # Undo.
+        self.assertTrue(self.run_restore(restore, "undo"))
+        self.assertEqual(restore.state, "undone")
+        self.env.invalidate_all()
+        for p in self.people:
+            for f in self.fields:
+                self.assertEqual(p[f], damaged[p.id][f], f"undo {p.name}.{f}")
+        self.assertTrue(
+            self.env["crm.backup.audit"].search(
+                [("restore_id", "=", restore.id), ("action", "=", "restore_undone")]
+            )
+        )
+
+    def test_tracking_and_computed_fields(self):
+        self.env = self.env(
+            context=dict(self.env.context, tracking_disable=False, mail_notrack=False)
+        )
+        deal = self.env["crm.lead"].create(
+            {"name": "Big deal", "type": "opportunity", "expected_revenue": 1000}
+        )
+        data = self.backup_zip(
+            "deals", deal, ["id", "name", "expected_revenue", "phone"]
+        )
+        deal.write({"expected_revenue": 5, "phone": "+1 555"})
+        restore = self.new_restore("deals", data, ["expected_revenue", "phone"])
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.run_restore(restore)
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # tracking is written at commit
+        self.assertEqual(deal.expected_revenue, 1000)
+        self.assertFalse(deal.phone)
+        self.assertFalse(deal.phone_sanitized)  # computed from phone
+        tracked = deal.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "expected_revenue"
+        )
+        self.assertIn(1000.0, tracked.mapped("new_value_float"))
+
+    def test_only_selected_fields(self):
+        data = self.backup()
+        self.damage()
+        restore = self.planned(data, fields=["phone"])
+        self.run_restore(restore)
+        self.assertEqual(self.p1.phone, "+33 1 23")
+        self.assertEqual(self.p1.email, "new@x.com")
+
+    def test_recreate_deleted(self):
+        gone = self.env["res.partner"].create({"name": "Gone", "email": "g@x.com"})
+        people = self.people | gone
+        data = self.backup_zip("contacts", people, self.columns)
+        xmlid = gone.get_external_id()[gone.id]
+        gone.unlink()
+        restore = self.planned(data, fields=["email"], recreate_deleted=True)
+        self.assertEqual(restore.deleted_count, 1)
+        self.run_restore(restore)
+        again = self.env.ref(xmlid)
+        self.assertEqual((again.name, again.email), ("Gone", "g@x.com"))
+        self.assertEqual(restore.created_record_count, 1)
+        self.run_restore(restore, "undo")
+        self.assertFalse(again.exists())
+
+    def test_deleted_skipped_without_option(self):
+        gone = self.env["res.partner"].create({"name": "Gone", "email": "g@x.com"})
+        data = self.backup_zip("contacts", self.people | gone, self.columns)
+        xmlid = gone.get_external_id()[gone.id]
+        gone.unlink()
+        restore = self.planned(data, fields=["email"])
+        self.run_restore(restore)
+        self.assertFalse(self.env.ref(xmlid, raise_if_not_found=False))
+
+    def test_failure_rolls_back(self):
+        data = self.backup()
+        self.damage()
+        restore = self.planned(data)
+        # A constraint that fails on the restored value, after other writes.
+        self.env["res.partner"].browse(self.p2.id)
+        self.p1.parent_id = False
+        self.company.parent_id = self.p1  # Acme under Alice: cycle on restore
+        restore.write({"confirm_reviewed": True})
+        self.assertFalse(self.run_restore(restore))
+        self.assertEqual(restore.state, "failed")
+        self.assertTrue(restore.error_message)
+        self.env.invalidate_all()
+        self.assertEqual(self.p2.phone, "556")  # nothing written
+        self.assertTrue(
+            self.env["crm.backup.audit"].search(
+                [("restore_id", "=", restore.id), ("action", "=", "restore_failed")]
+            )
+        )
+
+    def test_needs_grant(self):
+        restore = self.planned()
+        with self.assertRaisesRegex(UserError, "identity check"):
+            restore._execute_restore()
+        # A grant for undo does not run a restore, and a grant works once.
+        restore._grant_execution("undo")
+        with self.assertRaisesRegex(UserError, "identity check"):
+            restore._execute_restore()
+        restore._grant_execution("restore")
+        restore._execute_restore()
+        with self.assertRaisesRegex(UserError, "identity check"):
+            restore._execute_restore()
+
+    def test_state_not_writable_to_bypass(self):
+        restore = self.planned()
+        restore.write({"state": "running"})
+        self.env["crm.backup.restore"]._cron_run_restores()
+        self.assertNotEqual(restore.state, "done")
+
+    def test_confirmations_required(self):
+        restore = self.planned()
+        restore.confirm_reviewed = False
+        with self.assertRaisesRegex(UserError, "both confirmations"):
+            restore.action_restore()
+        restore.confirm_reviewed = True
+        action = restore.action_restore()
+        self.assertEqual(action["res_model"], "crm.backup.restore.auth")
+
+    def test_foreign_backup_needs_acknowledgement(self):
+        data = self.backup_zip("contacts", self.people, self.columns, database_uuid="x")
+        restore = self.new_restore("contacts", data, ["email"])
+        self.assertTrue(restore.is_foreign_backup)
+        with self.assertRaisesRegex(UserError, "another database"):
+            restore.action_plan()
+        restore.acknowledge_foreign = True
+        restore.action_plan()
+        self.assertEqual(restore.state, "planned")
+
+    def test_bad_files_change_nothing(self):
+        def count():
+            return (
+                self.env["res.partner"].search_count([]),
+                self.env["crm.backup.audit"].search_count([]),
+                self.p1.write_date,
+            )
+
+        good = self.backup()
+        cases = {
+            "empty": b"",
+            "not zip": b"hello",
+            "truncated": good[:100],
+            "newer": self.backup_zip(
+                "contacts",
+                self.people,
+                self.columns,
+                manifest_overrides={"format_version": 99},
+            ),
+        }
+        self.damage()
+        before = count()
+        for name, data in cases.items():
+            restore = self.new_restore("contacts", data or b"x", ["email"])
+            if name == "empty":
+                restore.upload_file = False
+            with self.assertRaises(UserError, msg=name):
+                restore.action_plan()
+            self.assertEqual(restore.state, "draft")
+        self.assertEqual(count(), before)
+
+    def test_second_restore_refused(self):
+        first = self.planned()
+        first._queue("restore")
+        second = self.planned()
+        with self.assertRaisesRegex(
+            UserError, "Another restore is running.*Data Restore - Contact"
+        ):
+            second.action_restore()
+
+    def test_name(self):
+        restore = self.new_restore("deals", self.backup(), [], model="crm.lead")
+        self.assertEqual(restore.name, "Data Restore - Deal")
+
+    def clear_ref(self):
+        # Without the ORM, or the automation would set it again.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET ref = NULL WHERE id = ANY(%s)", [self.people.ids]
+        )
+        self.env.invalidate_all()
+        self.assertFalse(self.p1.ref)
+
+    def test_automations_off_and_on(self):
+        if "base.automation" not in self.env:
+            self.skipTest("base_automation is not installed")  # pragma: no cover
+        self.env["base.automation"].create(
+            {
+                "name": "Tag on phone change",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "trigger": "on_create_or_write",
+                "action_server_ids": [
+                    Command.create(
+                        {
+                            "name": "mark",
+                            "model_id": self.env["ir.model"]._get_id("res.partner"),
+                            "state": "code",
+                            "code": "records.write({'ref': 'AUTOMATED'})",
+                        }
+                    )
+                ],
+            }
+        )
+        data = self.backup()
+        self.damage()
+        self.clear_ref()
+        restore = self.planned(data, fields=["phone"])
+        self.run_restore(restore)
+        self.assertEqual(self.p1.phone, "+33 1 23")
+        self.assertFalse(self.p1.ref)
+        # With the setting on, automations fire.
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm_data_backup.restore_run_automations", "True"
+        )
+        self.p1.write({"phone": "0"})
+        self.clear_ref()
+        restore2 = self.planned(data, fields=["phone"])
+        self.assertTrue(restore2.run_automations)
+        self.run_restore(restore2)
+        self.assertEqual(self.p1.ref, "AUTOMATED")
+
+    def test_download_plan_xlsx(self):
+        data = self.backup()
+        self.damage()
+        restore = self.planned(data)
+        action = restore.action_download_plan()
+        attachment = self.env["ir.attachment"].browse(
+            int(action["url"].split("/")[3].split("?")[0])
+        )
+        self.assertEqual(attachment.raw[:2], b"PK")
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(attachment.raw), read_only=True)
+        rows = list(book["Changes"].iter_rows(values_only=True))
+        self.assertIn(("Alice", "Email", "new@x.com", "alice@x.com"), rows)
+
+    def test_restore_from_stored_backup(self):
+        """End to end: a real backup made by the backup engine."""
+        backup = self.env["crm.backup"].request_backup()
+        backup.action_run()
+        self.assertEqual(backup.state, "done")
+        self.damage()
+        restore = self.new_restore(
+            "contacts",
+            b"",
+            self.fields,
+            source="backup",
+            backup_id=backup.id,
+            upload_file=False,
+        )
+        self.assertIn("phone", restore.available_field_ids.mapped("name"))
+        restore.action_plan()
+        self.assertEqual(restore.state, "planned", restore.error_message)
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.assertTrue(self.run_restore(restore))
+        self.assertSnapshot()
+        self.assertEqual(restore.restored_record_count, 2)
+        self.run_restore(restore, "undo")
+        self.assertEqual(self.p1.phone, False)
+        self.assertEqual(self.p2.phone, "556")

@@ -1,0 +1,112 @@
+"""Adapters between the benchmarks and crm_data_backup's engines.
+
+Everything the benchmarks know about the addon's own code is here, so that a change
+of the engines' API is a change of this file only. When an engine is not there (yet),
+the adapters raise EngineUnavailable and the report shows "n/a" for its rows.
+"""
+
+import importlib
+
+
+class EngineUnavailable(Exception):
+    """The addon has no such engine (yet): the measurement is skipped."""
+
+
+def _engine(module):
+    try:
+        return importlib.import_module(f"odoo.addons.crm_data_backup.engine.{module}")
+    except ImportError as exc:
+        raise EngineUnavailable(f"crm_data_backup.engine.{module}: {exc}") from exc
+
+
+def _require(env, model, method):
+    if model not in env or not hasattr(env[model], method):
+        raise EngineUnavailable(f"{model}.{method}() does not exist yet")
+
+
+def export_rows(env, model, domain, fields, path):
+    """Export `fields` (import-compatible paths) of the matching records to a CSV.
+
+    The object description comes from crm.backup.object (as in a backup), reduced
+    to the benchmark's fields; the SQL exporter and the CSV writer do the rest.
+    """
+    exporter_mod = _engine("exporter")
+    writer_mod = _engine("writer")
+    _require(env, "crm.backup.object", "_object_spec")
+    spec = env["crm.backup.object"]._object_spec(model, domain)
+    by_header = {f.header: f for f in spec.fields}
+    spec.fields = [by_header[path] for path in fields if path != "id"]
+    exporter = exporter_mod.SqlExporter(env.cr)
+    exporter.ensure_xmlids(spec)
+    with open(path, "wb") as stream:
+        writer = writer_mod.CsvWriter(stream, spec.header, spec.text_columns)
+        for batch in exporter.iter_batches(spec):
+            writer.write_rows(batch)
+        writer.close()
+    return writer.rows
+
+
+def drop_backups(env):
+    """Delete the backups of earlier benchmark runs (their files go too)."""
+    if "crm.backup" not in env:
+        return
+    backups = env["crm.backup"].search([("name", "=like", "benchmark%")])
+    if "crm.backup.restore" in env:
+        env["crm.backup.restore"].search([("backup_id", "in", backups.ids)]).unlink()
+    # files first: unlinking a done backup fails otherwise (reported upstream)
+    backups.attachment_id.sudo().unlink()
+    backups.unlink()
+
+
+def full_backup(env):
+    """Run a backup of every object now; return rows, files and zip size."""
+    _require(env, "crm.backup", "action_run")
+    backup = env["crm.backup"].create({"name": "benchmark"})
+    env.cr.commit()
+    backup.action_run()
+    if backup.state != "done":
+        raise RuntimeError(f"the backup ended {backup.state}: {_error(backup)}")
+    return {
+        "rows": sum(backup.line_ids.mapped("record_count")),
+        "files": len(backup.line_ids),
+        "zip_bytes": backup.attachment_id.file_size,
+        "backup_id": backup.id,
+        "per_file": {line.file_name: line.record_count for line in backup.line_ids},
+    }
+
+
+def _error(backup):
+    return getattr(backup, "error_message", "") or "no reason given"
+
+
+def new_restore(env, backup_id, object_key, field_names):
+    """A draft restore of `field_names` of the object `object_key` from a backup."""
+    _require(env, "crm.backup.restore", "action_plan")
+    _require(env, "crm.backup.restore", "_execute_restore")
+    obj = env.ref(f"crm_data_backup.backup_object_{object_key}")
+    fields = env["ir.model.fields"].search(
+        [("model", "=", obj.model_name), ("name", "in", field_names)]
+    )
+    return env["crm.backup.restore"].create(
+        {
+            "backup_id": backup_id,
+            "object_id": obj.id,
+            "field_ids": [(6, 0, fields.ids)],
+        }
+    )
+
+
+def plan(restore):
+    """Compute the restore plan."""
+    return restore.action_plan()
+
+
+def run_restore(restore):
+    """Run the restore as its background job does once the user confirmed and
+    re-authenticated; return how many records it wrote."""
+    restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+    restore._grant_execution("restore")
+    restore._execute_restore()
+    if restore.state != "done":
+        raise RuntimeError(f"the restore ended {restore.state}: {_error(restore)}")
+    return restore.restored_record_count

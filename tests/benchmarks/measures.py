@@ -1,0 +1,213 @@
+"""The measurements: each runs in its own process (see harness.run_child).
+
+Every function takes an admin environment plus plain parameters and returns a dict
+of plain values (seconds, rows, peak RSS growth in bytes, notes).
+"""
+
+import csv
+import os
+import tempfile
+
+import datagen
+import engines
+from harness import timed
+
+# The 10 contact fields of issue 5, as import-compatible export paths.
+FIELDS = [
+    "id",
+    "name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "country_id/id",
+    "parent_id/id",
+    "category_id/id",
+    "is_company",
+]
+# Archived contacts included, as in a backup.
+CONTACTS_DOMAIN = [("is_company", "=", False)]
+RESTORE_FIELDS = {
+    1: ["phone"],
+    5: ["name", "email", "phone", "street", "city"],
+}
+
+# PostgreSQL's own export of the same rows and cells: external IDs resolved with
+# the same hash joins a careful exporter would use, booleans as True/False.
+XID = (
+    "(SELECT DISTINCT ON (res_id) res_id, module || '.' || name AS xid "
+    "FROM ir_model_data WHERE model = '{model}' ORDER BY res_id, id DESC)"
+)
+COPY_SQL = f"""
+COPY (
+    SELECT x.xid AS id, p.name, p.email, p.phone, p.street, p.city,
+           cx.xid AS "country_id/id", px.xid AS "parent_id/id", tags.cell AS
+           "category_id/id", CASE WHEN p.is_company THEN 'True' ELSE 'False' END
+      FROM res_partner p
+      LEFT JOIN {XID.format(model="res.partner")} x ON x.res_id = p.id
+      LEFT JOIN {XID.format(model="res.country")} cx ON cx.res_id = p.country_id
+      LEFT JOIN {XID.format(model="res.partner")} px ON px.res_id = p.parent_id
+      LEFT JOIN (
+          SELECT r.partner_id, string_agg(tx.xid, ',' ORDER BY c.name->>'en_US')
+                 AS cell
+            FROM res_partner_res_partner_category_rel r
+            JOIN res_partner_category c ON c.id = r.category_id
+            JOIN {XID.format(model="res.partner.category")} tx
+                 ON tx.res_id = r.category_id
+           GROUP BY r.partner_id
+      ) tags ON tags.partner_id = p.id
+     WHERE NOT coalesce(p.is_company, false)
+     ORDER BY p.id
+) TO STDOUT WITH (FORMAT csv, HEADER)
+"""
+
+
+def _tmpfile(suffix):
+    fd, path = tempfile.mkstemp(prefix="crm_backup_bench_", suffix=suffix)
+    os.close(fd)
+    return path
+
+
+def _result(seconds, rows, rss, **extra):
+    return {"seconds": seconds, "rows": rows, "rss": rss, **extra}
+
+
+def generate(env, size):
+    result = datagen.generate(env, size)
+    env.cr.commit()
+    return result
+
+
+def export_data(env):
+    """What a user runs by hand: the import-compatible export, written as CSV."""
+    path = _tmpfile(".csv")
+
+    def run():
+        partners = (
+            env["res.partner"]
+            .with_context(active_test=False)
+            .search(CONTACTS_DOMAIN, order="id")
+        )
+        datas = partners.with_context(import_compat=True).export_data(FIELDS)["datas"]
+        with open(path, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(FIELDS)
+            writer.writerows(datas)
+        return len(datas)
+
+    try:
+        rows, seconds, rss = timed(env, run)
+    finally:
+        os.unlink(path)
+    env.cr.rollback()
+    return _result(seconds, rows, rss)
+
+
+def copy(env):
+    """PostgreSQL COPY of the same rows and cells: the floor of any exporter."""
+    path = _tmpfile(".csv")
+
+    def run():
+        with open(path, "w", encoding="utf-8") as out:
+            env.cr.copy_expert(COPY_SQL, out)
+        return env.cr.rowcount
+
+    try:
+        rows, seconds, rss = timed(env, run)
+    finally:
+        os.unlink(path)
+    env.cr.rollback()
+    return _result(seconds, rows, rss)
+
+
+def engine_export(env):
+    """Our exporter class on the same rows and fields."""
+    path = _tmpfile(".csv")
+    try:
+        rows, seconds, rss = timed(
+            env, engines.export_rows, env, "res.partner", CONTACTS_DOMAIN, FIELDS, path
+        )
+    finally:
+        os.unlink(path)
+    env.cr.rollback()
+    return _result(seconds, rows, rss)
+
+
+def full_backup(env):
+    """A whole backup (every object, every stored field), as the cron runs it."""
+    engines.drop_backups(env)
+    env.cr.commit()
+    info, seconds, rss = timed(env, engines.full_backup, env)
+    env.cr.commit()
+    return _result(seconds, info.pop("rows"), rss, **info)
+
+
+def _contact_ids(env, limit=None):
+    partners = env["res.partner"].with_context(active_test=False)
+    return partners.search(CONTACTS_DOMAIN, order="id", limit=limit).ids
+
+
+def _mutate(env, ids, fields):
+    """Change the live values so that restoring them writes every row."""
+    changes = {
+        "name": "name = name || ' (changed)'",
+        "email": "email = 'changed.' || coalesce(email, '')",
+        "phone": "phone = coalesce(phone, '') || '99'",
+        "street": "street = coalesce(street, '') || ' bis'",
+        "city": "city = upper(coalesce(city, ''))",
+    }
+    env.cr.execute(
+        "UPDATE res_partner SET %s WHERE id = ANY(%%s)"
+        % ", ".join(changes[f] for f in fields),
+        (ids,),
+    )
+    env.cr.commit()
+    env.invalidate_all()
+
+
+def load(env, nfields, sample):
+    """Odoo's load() (the standard Import) writing the same values back."""
+    fields = ["id", *RESTORE_FIELDS[nfields]]
+    ids = _contact_ids(env, limit=sample)
+    partners = env["res.partner"].browse(ids).with_context(import_compat=True)
+    rows = partners.export_data(fields)["datas"]
+    _mutate(env, ids, RESTORE_FIELDS[nfields])
+    model = env["res.partner"].with_context(import_file=True)
+    result, seconds, rss = timed(env, model.load, fields, rows)
+    errors = [m for m in result["messages"] if m.get("type") == "error"]
+    if errors or len(result["ids"] or []) != len(rows):
+        raise RuntimeError(f"load() failed: {errors[:3]}")
+    env.cr.commit()
+    return _result(seconds, len(rows), rss)
+
+
+def restore(env, nfields, backup_id):
+    """Our restore of N fields on every contact: plan, then run."""
+    fields = RESTORE_FIELDS[nfields]
+    ids = _contact_ids(env)
+    _mutate(env, ids, fields)
+    restore = engines.new_restore(env, backup_id, "contacts", fields)
+    env.cr.commit()
+    _plan, plan_seconds, plan_rss = timed(env, engines.plan, restore)
+    env.cr.commit()
+    changed, seconds, rss = timed(env, engines.run_restore, restore)
+    env.cr.commit()
+    return _result(
+        seconds,
+        len(ids),
+        rss,
+        changed=changed,
+        plan_seconds=plan_seconds,
+        plan_rss=plan_rss,
+    )
+
+
+MEASURES = {
+    "generate": generate,
+    "export_data": export_data,
+    "copy": copy,
+    "engine_export": engine_export,
+    "full_backup": full_backup,
+    "load": load,
+    "restore": restore,
+}

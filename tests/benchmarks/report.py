@@ -1,0 +1,266 @@
+"""Table (stdout and markdown) and scaling chart of the benchmark results."""
+
+MB = 2**20
+
+# (label, measurement key, what it does)
+TIMINGS = [
+    ("export_data, 10 fields", "export_data"),
+    ("COPY TO STDOUT CSV, same cells", "copy"),
+    ("our exporter, same rows and fields", "engine_export"),
+    ("full backup, all objects", "full_backup"),
+    ("restore 1 field (phone)", "restore_1"),
+    ("restore 5 fields", "restore_5"),
+    ("load() 1 field", "load_1"),
+    ("load() 5 fields", "load_5"),
+]
+
+
+def _ok(result):
+    return bool(result) and "seconds" in result
+
+
+def _seconds(result):
+    if not result:
+        return "not run"
+    if "error" in result:
+        return "FAILED"
+    if "unavailable" in result:
+        return "n/a"
+    return f"{result['seconds']:.2f} s"
+
+
+def _rate(result):
+    if not _ok(result) or not result["seconds"]:
+        return ""
+    return f"{result['rows'] / result['seconds']:,.0f}/s"
+
+
+def _load_at(result, rows):
+    """load() seconds for `rows` rows, extrapolated linearly from its sample."""
+    if not _ok(result) or not result["rows"]:
+        return None
+    return result["seconds"] * rows / result["rows"]
+
+
+def ratios(size_results):
+    """The ratios of issue 5 for one size: {name: (value, target text, met)}."""
+    r = size_results
+    out = {}
+    exp, copy, eng = r.get("export_data"), r.get("copy"), r.get("engine_export")
+    if _ok(exp) and _ok(eng):
+        value = exp["seconds"] / eng["seconds"]
+        out["backup_vs_export_data"] = (value, ">= 10x", value >= 10)
+    if _ok(copy) and _ok(eng):
+        value = eng["seconds"] / copy["seconds"]
+        out["backup_vs_copy"] = (value, "<= 4x", value <= 4)
+    for n in (1, 5):
+        restore, load = r.get(f"restore_{n}"), r.get(f"load_{n}")
+        if _ok(restore) and _ok(load):
+            value = _load_at(load, restore["rows"]) / restore["seconds"]
+            out[f"restore_{n}_vs_load"] = (value, ">= 20x", value >= 20)
+    restore = r.get("restore_5")
+    if _ok(restore) and "plan_seconds" in restore:
+        value = restore["plan_seconds"]
+        out["plan_5"] = (value, "< 5 s at 100k", value < 5 or restore["rows"] > 150_000)
+    backup = r.get("full_backup")
+    if _ok(backup):
+        value = backup["rss"] / MB
+        out["backup_rss"] = (value, "< 150 MB at 1M", value < 150)
+    return out
+
+
+def rows_of_table(results):
+    """Rows (lists of cells) of the results table; first row is the header."""
+    sizes = sorted(results["sizes"], key=int)
+    per = [results["sizes"][s] for s in sizes]
+    header = ["", *[f"{int(s):,} contacts" for s in sizes], "target"]
+    table = [header]
+
+    def add(label, cells, target=""):
+        table.append([label, *cells, target])
+
+    add("rows exported (contacts)", [str(_rows(p.get("copy"))) for p in per])
+    for label, key in TIMINGS:
+        cells = []
+        for p in per:
+            res = p.get(key)
+            cell = _seconds(res)
+            if _ok(res):
+                cell += f" ({res['rows']:,} rows, {_rate(res)})"
+            cells.append(cell)
+        add(label, cells)
+    cells = []
+    for p in per:
+        load = p.get("load_1")
+        rows = _all_contacts(p)
+        if rows and _ok(load):
+            cells.append(
+                f"1 field {_load_at(load, rows):.0f} s, "
+                f"5 fields {_load_at(p.get('load_5'), rows) or 0:.0f} s "
+                f"(x{rows / load['rows']:.0f} of the sample)"
+            )
+        else:
+            cells.append("")
+    add("load() extrapolated to every contact", cells, "linear")
+    cells = []
+    for p in per:
+        res = p.get("restore_5")
+        cells.append(f"{res['plan_seconds']:.2f} s" if _ok(res) else _seconds(res))
+    add("restore plan, 5 fields", cells, "< 5 s at 100k")
+    labels = {
+        "backup_vs_export_data": ("our exporter vs export_data (x faster)", ">= 10x"),
+        "backup_vs_copy": ("our exporter vs COPY (x slower)", "<= 4x"),
+        "restore_1_vs_load": ("restore 1 field vs load() (x faster)", ">= 20x"),
+        "restore_5_vs_load": ("restore 5 fields vs load() (x faster)", ">= 20x"),
+    }
+    computed = [ratios(p) for p in per]
+    for key, (label, target) in labels.items():
+        cells = []
+        for c in computed:
+            if key in c:
+                value, _target, met = c[key]
+                cells.append(f"{value:.1f}x {'ok' if met else 'MISSED'}")
+            else:
+                cells.append("n/a")
+        add(label, cells, target)
+    for label, key in [
+        ("peak RSS growth: export_data", "export_data"),
+        ("peak RSS growth: our exporter", "engine_export"),
+        ("peak RSS growth: full backup", "full_backup"),
+        ("peak RSS growth: restore 5 fields", "restore_5"),
+        ("peak RSS growth: load() 5 fields (sample)", "load_5"),
+    ]:
+        target = "< 150 MB at 1M" if key == "full_backup" else ""
+        add(label, [_mb(p.get(key)) for p in per], target)
+    return table
+
+
+def _all_contacts(size_results):
+    """How many contacts the restores cover (every contact of the database)."""
+    for key in ("restore_1", "restore_5", "copy", "export_data"):
+        if _ok(size_results.get(key)):
+            return size_results[key]["rows"]
+    return None
+
+
+def _rows(result):
+    return f"{result['rows']:,}" if _ok(result) else ""
+
+
+def _mb(result):
+    return f"+{result['rss'] / MB:.0f} MB" if _ok(result) else _seconds(result)
+
+
+def markdown(results):
+    m = results["machine"]
+    table = rows_of_table(results)
+    lines = [
+        "# crm_data_backup benchmarks",
+        "",
+        f"Run {results.get('started', '')} with `scripts/odoo-dev bench"
+        f"{' --quick' if results.get('quick') else ''}` "
+        f"(total {results.get('runtime_seconds', 0) / 60:.1f} min).",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; "
+        f"PostgreSQL {m['postgresql']}; Python {m['python']}; Odoo 18.0.",
+        "",
+        "Each measurement runs in a fresh process on the same database; peak RSS "
+        "growth is the peak resident memory of that process during the measurement, "
+        "above what it used before. load() is timed on its first "
+        f"{_sample(results)} contacts and extrapolated linearly to every contact "
+        "(the issue measured it at about 11 ms a row).",
+        "",
+        "| " + " | ".join(table[0]) + " |",
+        "|" + "---|" * len(table[0]),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    lines += ["", "![How each cost grows with size](scaling.png)", ""]
+    return "\n".join(lines)
+
+
+def _sample(results):
+    samples = {
+        p["load_1"]["rows"] for p in results["sizes"].values() if _ok(p.get("load_1"))
+    }
+    return "/".join(f"{s:,}" for s in sorted(samples)) or "N"
+
+
+def _xy(points):
+    return [x for x, _y in points], [y for _x, y in points]
+
+
+def chart(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    sizes = sorted(results["sizes"], key=int)
+    fig, (left, right) = pyplot.subplots(1, 2, figsize=(13, 5.5))
+    for label, key in TIMINGS:
+        points = [
+            (int(s), results["sizes"][s][key]["seconds"])
+            for s in sizes
+            if _ok(results["sizes"][s].get(key))
+        ]
+        if key.startswith("load"):
+            points = [
+                (int(s), _load_at(results["sizes"][s][key], int(s)))
+                for s in sizes
+                if _ok(results["sizes"][s].get(key))
+            ]
+            label += " (extrapolated)"
+        if points:
+            style = "--" if key.startswith("load") else "-"
+            left.plot(*_xy(points), style, marker="o", label=label)
+    plan = [
+        (int(s), results["sizes"][s]["restore_5"]["plan_seconds"])
+        for s in sizes
+        if _ok(results["sizes"][s].get("restore_5"))
+    ]
+    if plan:
+        left.plot(*_xy(plan), ":", marker="s", label="restore plan, 5 fields")
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="contacts",
+        ylabel="seconds (log)",
+        title="Time (a slope of 1 is linear growth)",
+    )
+    left.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=7)
+    for label, key in [
+        ("export_data", "export_data"),
+        ("our exporter", "engine_export"),
+        ("full backup", "full_backup"),
+        ("restore 5 fields", "restore_5"),
+    ]:
+        points = [
+            (int(s), results["sizes"][s][key]["rss"] / MB)
+            for s in sizes
+            if _ok(results["sizes"][s].get(key))
+        ]
+        if points:
+            right.plot(*_xy(points), marker="o", label=label)
+    right.axhline(150, color="red", linestyle=":", label="150 MB target (1M)")
+    right.set(
+        xscale="log",
+        xlabel="contacts",
+        ylabel="MB",
+        title="Peak RSS growth of the measuring process",
+    )
+    right.grid(True, which="both", alpha=0.3)
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    pyplot.close(fig)
+
+
+def write(results, directory):
+    """Print the table and write latest.md and scaling.png into `directory`."""
+    directory.mkdir(exist_ok=True)
+    text = markdown(results)
+    (directory / "latest.md").write_text(text)
+    chart(results, directory / "scaling.png")
+    print()
+    print(text)
+    print(f"written: {directory / 'latest.md'}, {directory / 'scaling.png'}")

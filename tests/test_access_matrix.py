@@ -1,0 +1,267 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Who may do what with backups, restores and the audit log: roles x actions x levels.
+
+Levels: ``orm`` (this process, ``env(user=...)`` on the e2e database), ``rpc`` (the external
+API ``/jsonrpc``, login and password on each call) and ``http`` (a browser session:
+``/web/dataset/call_kw`` and plain GETs of ``/web/content`` and ``/web/image``).
+"""
+
+import base64
+import io
+import zipfile
+
+import pytest
+from conftest import ROLES, environment, login
+from e2e import FIGURES
+from odoo_client import ExternalApi, RpcError
+
+from odoo.exceptions import AccessDenied, AccessError
+
+LEVELS = ("orm", "rpc", "http")
+DENIED_KINDS = {"AccessError", "AccessDenied", "SessionExpiredException"}
+ZIP_MAGIC = b"PK\x03\x04"
+
+# action -> roles allowed (every other role must be refused). Audit entries are
+# append-only: nobody, not even a backup administrator, may write or delete them.
+ONLY_BACKUP_ADMIN = {"backup_admin"}
+EXPECTED = {
+    "list_backups": ONLY_BACKUP_ADMIN,
+    "read_backup": ONLY_BACKUP_ADMIN,
+    "create_backup": ONLY_BACKUP_ADMIN,
+    "delete_backup": ONLY_BACKUP_ADMIN,
+    "read_backup_file": ONLY_BACKUP_ADMIN,
+    "find_backup_file": ONLY_BACKUP_ADMIN,
+    "create_restore": ONLY_BACKUP_ADMIN,
+    "read_audit_log": ONLY_BACKUP_ADMIN,
+    "create_audit_entry": set(),
+    "edit_audit_log": set(),
+    "delete_audit_log": set(),
+}
+
+
+class Denied(Exception):
+    """The server refused the action."""
+
+
+class Actor:
+    """One role acting at one level, with the same vocabulary at every level."""
+
+    def __init__(self, role, level, users, server, registry):
+        self.role = role
+        self.level = level
+        self.users = users
+        self.server = server
+        self.registry = registry
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            if self.level == "http":
+                self._client = login(self.server, self.role, self.users)
+            elif self.role == "public":
+                # No credentials: the public user's id and an empty password.
+                self._client = ExternalApi(
+                    self.server.url,
+                    self.server.db,
+                    "",
+                    "",
+                    uid=self.users["public"]["uid"],
+                )
+            else:
+                user = self.users[self.role]
+                self._client = ExternalApi(
+                    self.server.url, self.server.db, user["login"], user["password"]
+                )
+        return self._client
+
+    def call(self, model, method, ids, *args, **kwargs):
+        """Call ``model.method``; ``ids`` None for model-level methods."""
+        if self.level == "orm":
+            uid = self.users[self.role]["uid"]
+            with environment(self.registry, uid=uid) as env:
+                records = env[model].browse(ids) if ids is not None else env[model]
+                try:
+                    result = getattr(records, method)(*args, **kwargs)
+                    env.flush_all()
+                except (AccessError, AccessDenied) as exc:
+                    raise Denied(str(exc)) from exc
+                return result.ids if hasattr(result, "ids") else result
+        call_args = (ids, *args) if ids is not None else args
+        try:
+            return self.client.call(model, method, *call_args, **kwargs)
+        except RpcError as exc:
+            if exc.kind in DENIED_KINDS:
+                raise Denied(exc.message) from exc
+            raise
+
+    def get(self, path):
+        return self.client.get(path)
+
+
+@pytest.fixture(scope="module")
+def actors(users, server, registry):
+    cache = {}
+
+    def get(role, level):
+        if (role, level) not in cache:
+            cache[role, level] = Actor(role, level, users, server, registry)
+        return cache[role, level]
+
+    return get
+
+
+def _zip_bytes(text):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("contacts.csv", text)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def targets(registry, users, server):
+    """Records acted upon: a backup with its zip file (made through the server, so the
+    file is in its filestore), an audit entry, and a factory of throw-away backups."""
+    admin = ExternalApi(
+        server.url,
+        server.db,
+        users["backup_admin"]["login"],
+        users["backup_admin"]["password"],
+    )
+    backup = admin.call("crm.backup", "create", {"name": "E2E access backup"})
+    attachment = admin.call(
+        "ir.attachment",
+        "create",
+        {
+            "name": "crm-backup.zip",
+            "res_model": "crm.backup",
+            "res_id": backup,
+            "mimetype": "application/zip",
+            "datas": base64.b64encode(
+                _zip_bytes("id,name\r\n__export__.x,Secret Person\r\n")
+            ).decode(),
+        },
+    )
+    admin.call("crm.backup", "write", [backup], {"attachment_id": attachment})
+    with environment(registry, commit=True) as env:
+        entry = env["crm.backup.audit"]._log("backup_created", backup_id=backup)
+        ids = {"backup": backup, "attachment": attachment, "audit": entry.id}
+
+    def new_backup(name):
+        with environment(registry, commit=True) as env:
+            return env["crm.backup"].create({"name": name}).id
+
+    ids["new_backup"] = new_backup
+    return ids
+
+
+def _exists(registry, model, record_id):
+    with environment(registry) as env:
+        return bool(env[model].browse(record_id).exists())
+
+
+def _attempt(action, actor, targets, registry):
+    """Try ``action``; return True when it was done, False when it was refused."""
+    try:
+        if action == "list_backups":
+            rows = actor.call("crm.backup", "search_read", None, [], ["name"])
+            assert targets["backup"] in {r["id"] for r in rows}
+        elif action == "read_backup":
+            rows = actor.call("crm.backup", "read", [targets["backup"]], ["name"])
+            assert rows[0]["name"] == "E2E access backup"
+        elif action == "create_backup":
+            created = actor.call(
+                "crm.backup", "create", None, {"name": f"E2E by {actor.role}"}
+            )
+            created = created[0] if isinstance(created, list) else created
+            assert _exists(registry, "crm.backup", created) or actor.level == "orm"
+        elif action == "delete_backup":
+            victim = targets["new_backup"](f"E2E victim of {actor.role}")
+            try:
+                actor.call("crm.backup", "unlink", [victim])
+            except Denied:
+                assert _exists(registry, "crm.backup", victim)
+                raise
+            assert actor.level == "orm" or not _exists(registry, "crm.backup", victim)
+        elif action == "read_backup_file":
+            fields = ["name", "checksum"] if actor.level == "orm" else ["name", "datas"]
+            rows = actor.call("ir.attachment", "read", [targets["attachment"]], fields)
+            if actor.level != "orm":
+                assert base64.b64decode(rows[0]["datas"]).startswith(ZIP_MAGIC)
+        elif action == "find_backup_file":
+            found = actor.call(
+                "ir.attachment", "search", None, [("res_model", "=", "crm.backup")]
+            )
+            if targets["attachment"] not in found:
+                raise Denied("the backup file is not found")
+        elif action == "create_restore":
+            actor.call(
+                "crm.backup.restore", "create", None, {"backup_id": targets["backup"]}
+            )
+        elif action == "read_audit_log":
+            rows = actor.call("crm.backup.audit", "search_read", None, [], ["action"])
+            assert targets["audit"] in {r["id"] for r in rows}
+        elif action == "create_audit_entry":
+            actor.call("crm.backup.audit", "create", None, {"action": "backup_deleted"})
+        elif action == "edit_audit_log":
+            actor.call(
+                "crm.backup.audit", "write", [targets["audit"]], {"details": "forged"}
+            )
+        elif action == "delete_audit_log":
+            actor.call("crm.backup.audit", "unlink", [targets["audit"]])
+        else:
+            raise AssertionError(f"unknown action {action}")
+    except Denied:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_access(action, role, level, actors, targets, registry):
+    allowed = role in EXPECTED[action]
+    done = _attempt(action, actors(role, level), targets, registry)
+    assert done == allowed, (
+        f"{role} {'could not' if allowed else 'could'} {action} at {level} level"
+    )
+    # Refusals change nothing: the audit entry is intact, the backup still there.
+    with environment(registry) as env:
+        entry = env["crm.backup.audit"].browse(targets["audit"])
+        assert entry.exists() and entry.details is False
+        assert env["crm.backup"].browse(targets["backup"]).exists()
+    FIGURES.check(role, action, level)
+
+
+# The backup zip through Odoo's generic binary routes, with every URL shape they take.
+FILE_URLS = (
+    "/web/content/{att}",
+    "/web/content/{att}?download=true",
+    "/web/content/ir.attachment/{att}/datas",
+    "/web/content/ir.attachment/{att}/raw",
+    "/web/image/{att}",
+    "/web/image/ir.attachment/{att}/datas",
+)
+
+
+@pytest.mark.parametrize("url", FILE_URLS)
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "backup_admin"])
+def test_backup_file_not_served_by_generic_routes(role, url, actors, targets):
+    response = actors(role, "http").get(url.format(att=targets["attachment"]))
+    assert response.status_code != 200 or not response.content.startswith(ZIP_MAGIC)
+    assert b"Secret Person" not in response.content
+    action = "web_image" if url.startswith("/web/image") else "web_content"
+    FIGURES.check(role, action, "http")
+
+
+def test_generic_routes_reach_the_file_at_all(actors, targets, registry):
+    """Control: the superuser's session does get the file, so refusals are real."""
+    with environment(registry) as env:
+        attachment = env["ir.attachment"].browse(targets["attachment"])
+        assert attachment.res_model == "crm.backup" and attachment.store_fname
+    response = actors("backup_admin", "http").get(
+        f"/web/content/{targets['attachment']}?download=true"
+    )
+    assert response.status_code == 200
+    assert response.content.startswith(ZIP_MAGIC)
