@@ -48,6 +48,7 @@ class FieldSpec:
     comodel_table: str = None
     pairs_sql: str = None  # many2many: SQL yielding (src, dst, pos)
     python: bool = False  # rendered by the object's python_cells callback
+    expr: str = None  # SQL reading the value on alias ``t`` (else the column)
 
     @property
     def header(self):
@@ -114,7 +115,7 @@ class SqlExporter:
                 continue  # Odoo's own export creates those
             if fspec.type == "many2one":
                 ids_sql = (
-                    f"SELECT DISTINCT t.{quote(fspec.column)} FROM "
+                    f"SELECT DISTINCT {self._value_sql(fspec)} FROM "
                     f"{quote(spec.table)} t WHERE {spec.where_sql}"
                 )
             elif fspec.type == "many2many":
@@ -149,7 +150,7 @@ class SqlExporter:
         selects = ["t.id", "COALESCE(x0.xid, '')"]
         joins = [f"LEFT JOIN {xid_table(spec.model)} x0 ON x0.res_id = t.id"]
         for i, fspec in enumerate(spec.fields, 1):
-            col = f"t.{quote(fspec.column or fspec.name)}"
+            col = self._value_sql(fspec)
             if fspec.python:
                 selects.append("NULL")
             elif fspec.type == "many2one":
@@ -181,6 +182,10 @@ class SqlExporter:
             f"{' '.join(joins)} WHERE {spec.where_sql} ORDER BY t.id"
         )
         return query, xid_models
+
+    @staticmethod
+    def _value_sql(fspec):
+        return fspec.expr or f"t.{quote(fspec.column or fspec.name)}"
 
     def _named_cursor(self):
         cr = self.cr

@@ -150,3 +150,19 @@ class TestExporterEquivalence(BackupCommon):
                 if fspec.is_text:
                     want = neutralise(want)
                 self.assertEqual(safe_row[index], want, spec.header[index])
+
+    def test_company_dependent_fields_in_sql(self):
+        contact = self.data["contact"]
+        spec, rows = self.assert_same_as_export_data(
+            "res.partner", [("id", "=", contact.id)]
+        )
+        barcode = next(f for f in spec.fields if f.name == "barcode")
+        self.assertFalse(barcode.python)
+        self.assertIn(str(self.env.company.id), barcode.expr)
+        self.assertEqual(rows[0][spec.header.index("barcode")], "BC-0001")
+        variant = self.data["product"].product_variant_ids
+        spec, rows = self.assert_same_as_export_data(
+            "product.product", [("id", "=", variant.id)], own_only=True
+        )
+        self.assertEqual(rows[0][spec.header.index("standard_price")], "4.2")
+        self.assertNotIn("name", spec.header, "template fields stay in products.csv")
