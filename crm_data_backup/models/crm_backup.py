@@ -92,7 +92,11 @@ class CrmBackup(models.Model):
     record_count = fields.Integer(
         readonly=True, help="How many records the backup holds, all files together."
     )
-    file_size = fields.Integer(readonly=True, help="Size of the zip in bytes.")
+    file_size = fields.Float(
+        digits=(20, 0),
+        readonly=True,
+        help="Size of the zip in bytes (a float: zips may pass 2 GB).",
+    )
     error_message = fields.Text(
         readonly=True, help="Why the backup failed, in plain words."
     )
@@ -379,16 +383,17 @@ class CrmBackup(models.Model):
         header = spec.header
         entry = {"model": spec.model, "fields": header}
         if xlsx:
-            xlsx.add_sheet(key, header, spec.text_columns)
-            for batch in exporter.iter_batches(spec):
+            # cells come neutralised from SQL: the writers add nothing per cell
+            xlsx.add_sheet(key, header)
+            for batch in exporter.iter_batches(spec, neutralise=True):
                 xlsx.write_rows(batch)
             entry.update(name="backup.xlsx", sheet=key[:31], rows=xlsx.rows)
             return entry
         name = f"{key}.csv"
         member = archive.open_file(name)
         with member as stream:
-            writer = CsvWriter(stream, header, spec.text_columns)
-            for batch in exporter.iter_batches(spec):
+            writer = CsvWriter(stream, header)
+            for batch in exporter.iter_batches(spec, neutralise=True):
                 writer.write_rows(batch)
             writer.close()
         entry.update(name=name, rows=writer.rows, sha256=member.sha256)
@@ -457,7 +462,8 @@ class CrmBackup(models.Model):
         self.env.cr.execute(
             "UPDATE ir_attachment SET store_fname = %s, file_size = %s, "
             "checksum = %s, db_datas = NULL WHERE id = %s",
-            [fname, size, checksum, attachment.id],
+            # ir_attachment.file_size is an int4 column
+            [fname, min(size, 2**31 - 1), checksum, attachment.id],
         )
         attachment.invalidate_recordset()
         return attachment
