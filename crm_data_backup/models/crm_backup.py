@@ -245,7 +245,8 @@ class CrmBackup(models.Model):
         """Running, but no process runs it (its lock is free) or it has not
         moved for hours."""
         self.ensure_one()
-        if self.write_date and self.write_date < fields.Datetime.now() - STALE_RUNNING:
+        moved = self.write_date  # pylint: disable=no-member
+        if moved and moved < fields.Datetime.now() - STALE_RUNNING:
             return True
         cr = self.env.cr
         cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_KEY, self.id])
