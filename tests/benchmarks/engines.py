@@ -39,8 +39,9 @@ def export_rows(env, model, domain, fields, path):
     exporter = exporter_mod.SqlExporter(env.cr)
     exporter.ensure_xmlids(spec)
     with open(path, "wb") as stream:
-        writer = writer_mod.CsvWriter(stream, spec.header, spec.text_columns)
-        for batch in exporter.iter_batches(spec):
+        # as crm.backup._export_object: formula-like cells neutralised in SQL
+        writer = writer_mod.CsvWriter(stream, spec.header)
+        for batch in exporter.iter_batches(spec, neutralise=True):
             writer.write_rows(batch)
         writer.close()
     return writer.rows
