@@ -500,13 +500,14 @@ class RestoreFlow:
         action = self.client.call("crm.backup.restore", method, [restore_id])
         return action["res_id"]
 
-    def authenticate(self, wizard_id, password=None):
-        self.client.call(
-            "crm.backup.restore.auth",
-            "write",
-            [wizard_id],
-            {"password": password or self.password},
+    def authenticate(self, wizard_id, password=None, totp_code=None):
+        """Answer the identity check: the password, or a two-factor code."""
+        vals = (
+            {"totp_code": totp_code}
+            if totp_code is not None
+            else {"password": password or self.password}
         )
+        self.client.call("crm.backup.restore.auth", "write", [wizard_id], vals)
         return self.client.call(
             "crm.backup.restore.auth", "action_confirm", [wizard_id]
         )
