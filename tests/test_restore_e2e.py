@@ -306,3 +306,37 @@ def test_second_restore_is_refused_while_one_runs(flow, backup, e2e_db, bulk_dat
     assert wait_restore(e2e_db, first) == "done"
     assert restore_state(e2e_db, second) == "planned"
     _all_paris(e2e_db)
+
+
+def test_column_of_a_field_removed_since_the_backup(flow, backup, e2e_db, bulk_data):
+    """The backup has a column for a field the model no longer has: it is not offered
+    for restore, and restoring other fields works."""
+
+    def add_gone_column(rows):
+        rows[0].append("x_removed_field")
+        for row in rows[1:]:
+            row.append("old value")
+
+    def declare_it(manifest):
+        for entry in manifest["files"]:
+            if entry["name"] == "contacts.csv":
+                entry["fields"].append("x_removed_field")
+
+    data = _rebuild(backup["zip"], _edit_rows(add_gone_column), declare_it)
+    FIGURES.input("field removed since the backup")
+    _move_to_lyon(e2e_db, 100)
+    restore_id = flow.create(
+        "contacts", ["city"], upload=base64.b64encode(data).decode()
+    )
+    (restore,) = flow.client.call(
+        "crm.backup.restore", "read", [restore_id], ["available_field_ids"]
+    )
+    offered = flow.client.call(
+        "ir.model.fields", "read", restore["available_field_ids"], ["name"]
+    )
+    names = {f["name"] for f in offered}
+    assert "city" in names and "x_removed_field" not in names
+    flow.plan(restore_id)
+    flow.run(restore_id)
+    assert wait_restore(e2e_db, restore_id) == "done"
+    assert _cities(e2e_db) == {"Paris": bulk_data}
