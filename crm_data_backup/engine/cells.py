@@ -55,6 +55,20 @@ def unneutralise(cell):
     return cell
 
 
+def sql_neutralise(expr):
+    """SQL twin of :func:`neutralise` for a text expression (tested equal).
+
+    PostgreSQL regular expressions let "." match newlines, like ``in``.
+    """
+    stripped = f"ltrim({expr}, '''')"
+    # cheap first-character test first: most cells start with anything else
+    return (
+        f"(CASE WHEN left({expr}, 1) IN ('=', '@', '+', '-', '''', E'\\t', E'\\r') "
+        f"AND ({stripped} ~ E'^[=@\\t\\r]' OR ({stripped} ~ '^[+-]' AND "
+        f"{stripped} ~ '[=(|!;]')) THEN '''' || {expr} ELSE {expr} END)"
+    )
+
+
 def float_cell(value, digits=None):
     """Cell of a float/monetary value: repr of what the ORM reads (rounded to
     the field's digits like ``Float.convert_to_cache``); NULL reads as 0.0."""

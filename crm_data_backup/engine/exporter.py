@@ -21,7 +21,8 @@ No ORM here: the caller describes the object with plain values.
 import itertools
 from dataclasses import dataclass, field
 
-from .cells import FLOAT_TYPES, TEXT_TYPES, float_cell, sql_cell
+from .cells import FLOAT_TYPES, TEXT_TYPES, float_cell, sql_cell, sql_neutralise
+from .cells import neutralise as neutralise_cell
 
 XID_SQL = (
     "(SELECT DISTINCT ON (res_id) res_id, "
@@ -47,6 +48,7 @@ class FieldSpec:
     comodel_table: str = None
     pairs_sql: str = None  # many2many: SQL yielding (src, dst, pos)
     python: bool = False  # rendered by the object's python_cells callback
+    expr: str = None  # SQL reading the value on alias ``t`` (else the column)
 
     @property
     def header(self):
@@ -113,7 +115,7 @@ class SqlExporter:
                 continue  # Odoo's own export creates those
             if fspec.type == "many2one":
                 ids_sql = (
-                    f"SELECT DISTINCT t.{quote(fspec.column)} FROM "
+                    f"SELECT DISTINCT {self._value_sql(fspec)} FROM "
                     f"{quote(spec.table)} t WHERE {spec.where_sql}"
                 )
             elif fspec.type == "many2many":
@@ -126,29 +128,42 @@ class SqlExporter:
             created += self._insert_missing_xids(
                 fspec.comodel, fspec.comodel_table, ids_sql
             )
+        if created > 1000:
+            # fresh statistics, or the export query is planned for a few rows
+            self.cr.execute("ANALYZE ir_model_data")
         return created
 
     # -- rows -----------------------------------------------------------
-    def build_query(self, spec):
-        """The SELECT giving ``id, xid, cells...`` ordered by id, and params."""
-        params = [spec.model]
+    def build_query(self, spec, neutralise=False):
+        """The SELECT giving ``id, xid, cells...`` ordered by id, and params.
+
+        The external IDs of each model are computed once (a CTE) and joined
+        by hash wherever that model is referenced.
+        """
+        xid_models = []
+
+        def xid_table(model):
+            if model not in xid_models:
+                xid_models.append(model)
+            return f"xid{xid_models.index(model)}"
+
         selects = ["t.id", "COALESCE(x0.xid, '')"]
-        joins = [f"LEFT JOIN {XID_SQL} x0 ON x0.res_id = t.id"]
+        joins = [f"LEFT JOIN {xid_table(spec.model)} x0 ON x0.res_id = t.id"]
         for i, fspec in enumerate(spec.fields, 1):
-            col = f"t.{quote(fspec.column or fspec.name)}"
+            col = self._value_sql(fspec)
             if fspec.python:
                 selects.append("NULL")
             elif fspec.type == "many2one":
-                joins.append(f"LEFT JOIN {XID_SQL} x{i} ON x{i}.res_id = {col}")
-                params.append(fspec.comodel)
+                table = xid_table(fspec.comodel)
+                joins.append(f"LEFT JOIN {table} x{i} ON x{i}.res_id = {col}")
                 selects.append(f"COALESCE(x{i}.xid, '')")
             elif fspec.type == "many2many":
+                table = xid_table(fspec.comodel)
                 joins.append(
                     f"LEFT JOIN (SELECT p.src, string_agg(x.xid, ',' ORDER BY p.pos) "
-                    f"AS cell FROM ({fspec.pairs_sql}) p JOIN {XID_SQL} x "
+                    f"AS cell FROM ({fspec.pairs_sql}) p JOIN {table} x "
                     f"ON x.res_id = p.dst GROUP BY p.src) m{i} ON m{i}.src = t.id"
                 )
-                params.append(fspec.comodel)
                 selects.append(f"COALESCE(m{i}.cell, '')")
             elif fspec.type in FLOAT_TYPES:
                 selects.append(f"{col}::float8")
@@ -156,12 +171,21 @@ class SqlExporter:
                 expr = sql_cell(fspec.type, col, fspec.translate)
                 if expr is None:
                     raise ValueError(f"Field type {fspec.type} cannot be exported.")
+                if neutralise and fspec.is_text:
+                    expr = sql_neutralise(expr)
                 selects.append(expr)
+        ctes = ", ".join(
+            f"xid{i} AS MATERIALIZED {XID_SQL}" for i in range(len(xid_models))
+        )
         query = (
-            f"SELECT {', '.join(selects)} FROM {quote(spec.table)} t "
+            f"WITH {ctes} SELECT {', '.join(selects)} FROM {quote(spec.table)} t "
             f"{' '.join(joins)} WHERE {spec.where_sql} ORDER BY t.id"
         )
-        return query, params
+        return query, xid_models
+
+    @staticmethod
+    def _value_sql(fspec):
+        return fspec.expr or f"t.{quote(fspec.column or fspec.name)}"
 
     def _named_cursor(self):
         cr = self.cr
@@ -170,9 +194,13 @@ class SqlExporter:
             cnx = cr._cursor._cnx
         return cnx.cursor(f"crm_backup_export_{next(self._cursor_seq)}")
 
-    def iter_batches(self, spec):
-        """Yield lists of rows (lists of str cells, header order)."""
-        query, params = self.build_query(spec)
+    def iter_batches(self, spec, neutralise=False):
+        """Yield lists of rows (lists of str cells, header order).
+
+        With ``neutralise``, formula-like text cells come neutralised (in SQL:
+        the writer then has no per-cell work).
+        """
+        query, params = self.build_query(spec, neutralise)
         floats = [
             (i, f.digits)
             for i, f in enumerate(spec.fields, 2)
@@ -180,6 +208,11 @@ class SqlExporter:
         ]
         python_fields = [f for f in spec.fields if f.python]
         python_index = [i for i, f in enumerate(spec.fields, 2) if f.python]
+        # A cursor is planned for its first rows (nested loops over the
+        # external ID subqueries): we read them all, so plan for that.
+        self.cr.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        # sorts and hashes of external IDs fit in memory instead of on disk
+        self.cr.execute("SET LOCAL work_mem = '64MB'")
         cursor = self._named_cursor()
         try:
             cursor.itersize = self.batch_size
@@ -196,6 +229,13 @@ class SqlExporter:
                     extra = spec.python_cells(
                         [row[0] for row in fetched], python_fields
                     )
+                    if neutralise:
+                        for cells in extra.values():
+                            for fspec in python_fields:
+                                if fspec.is_text and fspec.name in cells:
+                                    cells[fspec.name] = neutralise_cell(
+                                        cells[fspec.name]
+                                    )
                 batch = []
                 for row in fetched:
                     row = list(row)

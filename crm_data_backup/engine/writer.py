@@ -53,16 +53,12 @@ class CsvWriter:
         self._csv.writerow(header)
 
     def write_rows(self, rows):
-        """Write an iterable of rows (sequences of str)."""
-        before = self.rows
-        counted = self._count(_neutralise_rows(rows, self.text_columns))
-        self._csv.writerows(counted)
-        return self.rows - before
-
-    def _count(self, rows):
-        for row in rows:
-            self.rows += 1
-            yield row
+        """Write a list of rows (sequences of str); returns how many."""
+        if self.text_columns:
+            rows = list(_neutralise_rows(rows, self.text_columns))
+        self._csv.writerows(rows)
+        self.rows += len(rows)
+        return len(rows)
 
     def close(self):
         """Flush and detach, leaving the underlying stream open."""

@@ -23,6 +23,9 @@ _logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 84271031  # serialises backup requests (frequency limit)
 STALE_RUNNING = timedelta(hours=2)
+# Held (session advisory lock, key pair (RUN_LOCK_KEY, backup id)) by the
+# process running a backup: a crashed process releases it with its connection.
+RUN_LOCK_KEY = 84271032
 
 
 def _testing():
@@ -92,7 +95,11 @@ class CrmBackup(models.Model):
     record_count = fields.Integer(
         readonly=True, help="How many records the backup holds, all files together."
     )
-    file_size = fields.Integer(readonly=True, help="Size of the zip in bytes.")
+    file_size = fields.Float(
+        digits=(20, 0),
+        readonly=True,
+        help="Size of the zip in bytes (a float: zips may pass 2 GB).",
+    )
     error_message = fields.Text(
         readonly=True, help="Why the backup failed, in plain words."
     )
@@ -216,14 +223,9 @@ class CrmBackup(models.Model):
 
     @api.model
     def _cron_run_queued(self):
-        stale = self.search(
-            [
-                ("state", "=", "running"),
-                ("write_date", "<", fields.Datetime.now() - STALE_RUNNING),
-            ]
-        )
-        for backup in stale:
-            backup._fail(_("The backup was interrupted (the server stopped)."))
+        for backup in self.search([("state", "=", "running")]):
+            if backup._is_orphan():
+                backup._fail(_("The backup was interrupted (the server stopped)."))
         queued = self.search([("state", "=", "queued")], order="id")
         for backup in queued:
             backup._run()
@@ -239,6 +241,20 @@ class CrmBackup(models.Model):
         if not _testing():
             self.env.cr.rollback()
 
+    def _is_orphan(self):
+        """Running, but no process runs it (its lock is free) or it has not
+        moved for hours."""
+        self.ensure_one()
+        moved = self.write_date  # pylint: disable=no-member
+        if moved and moved < fields.Datetime.now() - STALE_RUNNING:
+            return True
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_KEY, self.id])
+        if not cr.fetchone()[0]:
+            return False
+        cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, self.id])
+        return True
+
     def _lock_queued(self):
         """Take this backup for running; False when another run has it."""
         self.ensure_one()
@@ -253,6 +269,20 @@ class CrmBackup(models.Model):
         self.ensure_one()
         if not self._lock_queued():
             return False
+        # taken before "running" is visible, released in the finally below
+        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK_KEY, self.id])
+        try:
+            return self._run_locked()
+        except Exception:
+            # an aborted transaction could not release the lock below
+            self._rollback()
+            raise
+        finally:
+            self.env.cr.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, self.id]
+            )
+
+    def _run_locked(self):
         self.write({"state": "running", "progress": 0.0, "error_message": False})
         self._commit()
         tmpdir = tempfile.mkdtemp(prefix="crm_backup_")
@@ -379,16 +409,17 @@ class CrmBackup(models.Model):
         header = spec.header
         entry = {"model": spec.model, "fields": header}
         if xlsx:
-            xlsx.add_sheet(key, header, spec.text_columns)
-            for batch in exporter.iter_batches(spec):
+            # cells come neutralised from SQL: the writers add nothing per cell
+            xlsx.add_sheet(key, header)
+            for batch in exporter.iter_batches(spec, neutralise=True):
                 xlsx.write_rows(batch)
             entry.update(name="backup.xlsx", sheet=key[:31], rows=xlsx.rows)
             return entry
         name = f"{key}.csv"
         member = archive.open_file(name)
         with member as stream:
-            writer = CsvWriter(stream, header, spec.text_columns)
-            for batch in exporter.iter_batches(spec):
+            writer = CsvWriter(stream, header)
+            for batch in exporter.iter_batches(spec, neutralise=True):
                 writer.write_rows(batch)
             writer.close()
         entry.update(name=name, rows=writer.rows, sha256=member.sha256)
@@ -457,7 +488,8 @@ class CrmBackup(models.Model):
         self.env.cr.execute(
             "UPDATE ir_attachment SET store_fname = %s, file_size = %s, "
             "checksum = %s, db_datas = NULL WHERE id = %s",
-            [fname, size, checksum, attachment.id],
+            # ir_attachment.file_size is an int4 column
+            [fname, min(size, 2**31 - 1), checksum, attachment.id],
         )
         attachment.invalidate_recordset()
         return attachment

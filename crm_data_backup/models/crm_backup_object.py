@@ -220,7 +220,9 @@ class CrmBackupObject(models.Model):
         where = "t.id IN %s" % self._render_sql(query.subselect())
         specs = []
         for field in self._backup_fields(model, own_only=own_only):
-            python = field.type not in SQL_TYPES or field.company_dependent
+            python = field.type not in SQL_TYPES or (
+                field.company_dependent and field.type in ("many2many", "properties")
+            )
             spec = FieldSpec(
                 name=field.name,
                 type=field.type,
@@ -228,6 +230,12 @@ class CrmBackupObject(models.Model):
                 translate=bool(field.translate),
                 python=python,
             )
+            if field.company_dependent and not python:
+                # the value of the current company, or the default, as the ORM
+                # reads it (jsonb per company)
+                spec.expr = self._render_sql(
+                    model._field_to_sql("t", field.name, flush=False)
+                )
             if field.type == "float" and not python:
                 digits = field.get_digits(self.env)
                 spec.digits = digits[1] if digits else None

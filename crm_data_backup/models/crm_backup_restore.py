@@ -8,7 +8,9 @@ import secrets
 import threading
 import time
 
+import psycopg2
 from markupsafe import Markup, escape
+from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
@@ -425,6 +427,13 @@ class CrmBackupRestore(models.Model):
     execution_grant_expiry = fields.Datetime(
         copy=False, groups=fields.NO_ACCESS, help="The token is valid until then."
     )
+
+    def init(self):
+        # At most one restore (or undo) queued or running in the database.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS crm_backup_restore_one_running "
+            "ON crm_backup_restore ((true)) WHERE state = 'running'"
+        )
 
     # --- computes --------------------------------------------------------
 
@@ -951,11 +960,29 @@ class CrmBackupRestore(models.Model):
             )
         return int(grant.split(":")[1])
 
+    def _mark_running(self, job, **vals):
+        try:
+            # Two restores confirmed at the same moment in two workers do not
+            # see each other; the unique index makes the second one wait for
+            # the first and then fail here.
+            with self.env.cr.savepoint(flush=True):
+                self.write(dict(vals, state="running", job=job))
+        except psycopg2.IntegrityError as exc:
+            if exc.pgcode != errorcodes.UNIQUE_VIOLATION:
+                raise
+            self.invalidate_recordset()
+            raise UserError(
+                _(
+                    "Another restore was started at the same moment. Only one "
+                    "restore runs at a time; try again when it has finished."
+                )
+            ) from None
+
     def _queue(self, job):
         """Mark the restore running and wake the background job."""
         self.ensure_one()
         self._check_not_running()
-        self.write({"state": "running", "job": job, "requested_by_id": self.env.uid})
+        self._mark_running(job, requested_by_id=self.env.uid)
         cron = self.env.ref(
             "crm_data_backup.ir_cron_restore_run", raise_if_not_found=False
         )
@@ -1019,7 +1046,7 @@ class CrmBackupRestore(models.Model):
         self._consume_grant("restore")
         if self.state not in ("planned", "running"):
             raise UserError(_("This restore cannot run in its current state."))
-        self.write({"state": "running", "job": "restore"})
+        self._mark_running("restore")
         try:
             with self.env.cr.savepoint():
                 result, plan = self._apply_restore()

@@ -111,6 +111,7 @@ def create_backup_data(env):
             "phone": "+32 2 555 00 00",
             "category_id": [Command.set([tag_vip.id])],
             "partner_latitude": 50.8503,
+            "barcode": "BC-0001",
         }
     )
     crm_tag = env["crm.tag"].create({"name": "Big"})
@@ -142,6 +143,7 @@ def create_backup_data(env):
             "description_sale": "Sold, with care",
         }
     )
+    product.product_variant_ids.standard_price = 4.2
     call = env["mail.activity"].create(
         {
             "activity_type_id": env.ref("mail.mail_activity_data_call").id,

@@ -2,8 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
 
+from ..engine.cells import neutralise
 from ..engine.exporter import SqlExporter
 from .common import BackupCommon, export_cells
+from .test_backup_writer import TRICKY
 
 
 class TestExporterEquivalence(BackupCommon):
@@ -131,3 +133,36 @@ class TestExporterEquivalence(BackupCommon):
         )
         self.assertEqual(row["category_id/id"], expected)
         self.assertEqual(len(row["category_id/id"].split(",")), 2)
+
+    def test_sql_neutralisation_equals_python(self):
+        partners = self.env["res.partner"].create(
+            [{"name": "n", "function": value, "street": value} for value in TRICKY]
+        )
+        domain = [("id", "in", partners.ids)]
+        spec, plain = self.export_target("res.partner", domain)
+        exporter = SqlExporter(self.env.cr)
+        safe = [row for batch in exporter.iter_batches(spec, True) for row in batch]
+        function = spec.header.index("function")
+        self.assertEqual([row[function] for row in plain], [v or "" for v in TRICKY])
+        for plain_row, safe_row in zip(plain, safe, strict=True):
+            for index, fspec in enumerate(spec.fields, 1):
+                want = plain_row[index]
+                if fspec.is_text:
+                    want = neutralise(want)
+                self.assertEqual(safe_row[index], want, spec.header[index])
+
+    def test_company_dependent_fields_in_sql(self):
+        contact = self.data["contact"]
+        spec, rows = self.assert_same_as_export_data(
+            "res.partner", [("id", "=", contact.id)]
+        )
+        barcode = next(f for f in spec.fields if f.name == "barcode")
+        self.assertFalse(barcode.python)
+        self.assertIn(str(self.env.company.id), barcode.expr)
+        self.assertEqual(rows[0][spec.header.index("barcode")], "BC-0001")
+        variant = self.data["product"].product_variant_ids
+        spec, rows = self.assert_same_as_export_data(
+            "product.product", [("id", "=", variant.id)], own_only=True
+        )
+        self.assertEqual(rows[0][spec.header.index("standard_price")], "4.2")
+        self.assertNotIn("name", spec.header, "template fields stay in products.csv")

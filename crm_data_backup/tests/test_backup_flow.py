@@ -10,6 +10,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 
 from ..engine.cells import unneutralise
+from ..models.crm_backup import RUN_LOCK_KEY
 from .common import BackupCommon, BackupZip, export_cells, set_backup_params
 
 
@@ -331,3 +332,41 @@ class TestBackupFlow(BackupCommon):
         for raw_row, row in zip(raw_rows, rows, strict=True):
             self.assertEqual([unneutralise(c) for c in raw_row], row)
         self.assertIn("'@SUM(A1)", {c for r in raw_rows for c in r})
+
+    def test_interrupted_backup_is_failed_by_the_job(self):
+        backup = self.env["crm.backup"].request_backup()
+        backup.state = "running"
+        self.env.flush_all()
+        # another process runs it: it holds the run lock
+        with self.registry.cursor() as other:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK_KEY, backup.id])
+            self.env["crm.backup"]._cron_run_queued()
+            self.assertEqual(backup.state, "running", "its process is alive")
+            other.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, backup.id]
+            )
+        # that process died: the lock is free
+        self.env["crm.backup"]._cron_run_queued()
+        self.assertEqual(backup.state, "failed")
+        self.assertIn("interrupted", backup.error_message)
+        self.assertFalse(backup.attachment_id)
+        self.assertTrue(self.audit("backup_failed", backup))
+
+    def test_download_action(self):
+        backup = self.make_backup()
+        action = backup.action_download()
+        self.assertEqual(action["url"], f"/crm_data_backup/download/{backup.id}")
+        self.assertEqual(backup.download_url, action["url"])
+        backup.state = "expired"
+        with self.assertRaises(UserError):
+            backup.action_download()
+
+    def test_create_wizard_queues_a_backup(self):
+        action = self.env["crm.backup"].action_open_create_wizard()
+        self.assertEqual(action["res_model"], "crm.backup.create.wizard")
+        wizard = self.env["crm.backup.create.wizard"].create({})
+        result = wizard.action_confirm()
+        self.assertEqual(result["type"], "ir.actions.act_window_close")
+        backup = self.env["crm.backup"].search([], limit=1)
+        self.assertEqual(backup.state, "queued")
+        self.assertEqual(backup.requested_by_id, self.env.user)

@@ -2,8 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import base64
 import os
+import threading
 
+import psycopg2
 import pyotp
+from psycopg2 import errorcodes
 
 from odoo import sql_db
 from odoo.exceptions import UserError
@@ -220,3 +223,45 @@ class TestRestoreAuth(RestoreCase):
             cr2.rollback()
         self.env["crm.backup.restore"]._cron_run_restores()
         self.assertEqual(restore.state, "done")
+
+    def test_one_running_restore_in_database(self):
+        """Two workers queue a restore at once: the second waits, then fails."""
+        dbname = self.env.cr.dbname
+        insert = (
+            "INSERT INTO crm_backup_restore (name, source, state) "
+            "VALUES (%s, 'backup', 'running')"
+        )
+        with (
+            sql_db.db_connect(dbname).cursor() as cr1,
+            sql_db.db_connect(dbname).cursor() as cr2,
+        ):
+            cr1.execute(insert, ["first"])
+            cr2.execute("SET LOCAL lock_timeout = '300ms'")
+            with self.assertRaises(psycopg2.OperationalError) as cm:
+                cr2.execute(insert, ["second"])
+            self.assertEqual(cm.exception.pgcode, errorcodes.LOCK_NOT_AVAILABLE)
+            cr2.rollback()
+            cr1.rollback()
+
+    def test_queue_refuses_second_running(self):
+        """Another worker queues a restore that this transaction cannot see
+        yet: queuing ours waits for it, then gives a clear message."""
+        restore = self.planned_restore()
+        dbname = self.env.cr.dbname
+        cr1 = sql_db.db_connect(dbname).cursor()
+        cr1.execute(
+            "INSERT INTO crm_backup_restore (name, source, state) "
+            "VALUES ('other worker', 'backup', 'running') RETURNING id"
+        )
+        other_id = cr1.fetchone()[0]
+        timer = threading.Timer(0.5, cr1.commit)
+        timer.start()
+        try:
+            with self.assertRaisesRegex(UserError, "same moment"):
+                restore._queue("restore")
+            self.assertEqual(restore.state, "planned")
+        finally:
+            timer.join()
+            cr1.execute("DELETE FROM crm_backup_restore WHERE id = %s", [other_id])
+            cr1.commit()
+            cr1.close()

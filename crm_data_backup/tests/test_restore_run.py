@@ -1,10 +1,14 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import io
+import secrets
+import zipfile
 
 from odoo import Command
 from odoo.exceptions import UserError
 
 from .restore_cases import RestoreCase
+from .restore_common import csv_bytes, export_rows, make_zip
 
 
 class TestRestoreRun(RestoreCase):
@@ -102,8 +106,20 @@ class TestRestoreRun(RestoreCase):
         executed = audit[0]
         self.assertEqual(executed.record_count, 2)
         self.assertIn("email", executed.field_names)
-        # Inbox notification with counts.
+        # Inbox notification with counts, and a toast on the bus.
         self.assertIn("2 records restored", restore.message_ids[0].body)
+        self.assertIn(self.env.user.partner_id, restore.message_ids[0].partner_ids)
+        self.env.cr.precommit.run()
+        toasts = (
+            self.env["bus.bus"]
+            .sudo()
+            .search([])
+            .filtered(
+                lambda m: "simple_notification" in m.message
+                and "Restore done" in m.message
+            )
+        )
+        self.assertTrue(toasts)
         # Undo.
         self.assertTrue(self.run_restore(restore, "undo"))
         self.assertEqual(restore.state, "undone")
@@ -232,36 +248,107 @@ class TestRestoreRun(RestoreCase):
         restore.action_plan()
         self.assertEqual(restore.state, "planned")
 
+    def bad_inputs(self):
+        """Name -> backup bytes that must be refused, built from a good one."""
+        columns = ["id", "email", "phone"]
+        rows = export_rows(self.people, columns)
+
+        def one(**kw):
+            spec = {
+                "name": "contacts.csv",
+                "object": "contacts",
+                "model": "res.partner",
+                "fields": columns,
+                "rows": rows,
+            }
+            spec.update(kw.pop("spec", {}))
+            return make_zip([spec], database_uuid=kw.pop("uuid", self.uuid), **kw)
+
+        good = one()
+        bomb = io.BytesIO()
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("contacts.csv", b"0" * (30 * 1024 * 1024))
+        latin = (
+            csv_bytes(columns, rows).decode().replace("Bob", "Bob") + "\r\nx.y,é,\r\n"
+        )
+        return {
+            "empty": b"",
+            "not a zip": b"id,email\r\n",
+            "truncated": good[: len(good) - 30],
+            "zip bomb": bomb.getvalue(),
+            "path traversal": one(extra={"../../etc/cron.d/x": b"x"}),
+            "wrong checksum": one(spec={"sha256": "1" * 64}),
+            "other database": one(uuid="another-database"),
+            "newer format": one(manifest_overrides={"format_version": 2}),
+            "extra column": one(
+                spec={"data": csv_bytes(columns + ["x"], [r + ["1"] for r in rows])}
+            ),
+            "missing column": one(
+                spec={"data": csv_bytes(columns[:2], [r[:2] for r in rows])}
+            ),
+            "wrong encoding": one(
+                spec={"data": latin.encode("latin-1"), "row_count": 3}
+            ),
+            "10 MB value": one(
+                spec={
+                    "rows": [[rows[0][0], "a@b.c", secrets.token_hex(5 * 1024 * 1024)]]
+                }
+            ),
+            "no manifest": zipfile.ZipFile(io.BytesIO(good)).read("contacts.csv"),
+        }
+
     def test_bad_files_change_nothing(self):
-        def count():
+        self.damage()
+
+        def state():
+            self.env.flush_all()
+            self.env.cr.execute(
+                "SELECT md5(string_agg(concat_ws('|', id, email, phone, function,"
+                " parent_id, comment), ',' ORDER BY id)) FROM res_partner"
+            )
             return (
-                self.env["res.partner"].search_count([]),
+                self.env.cr.fetchone()[0],
                 self.env["crm.backup.audit"].search_count([]),
-                self.p1.write_date,
+                self.env["mail.message"].search_count([]),
             )
 
-        good = self.backup()
-        cases = {
-            "empty": b"",
-            "not zip": b"hello",
-            "truncated": good[:100],
-            "newer": self.backup_zip(
-                "contacts",
-                self.people,
-                self.columns,
-                manifest_overrides={"format_version": 99},
-            ),
-        }
-        self.damage()
-        before = count()
-        for name, data in cases.items():
-            restore = self.new_restore("contacts", data or b"x", ["email"])
-            if name == "empty":
+        before = state()
+        inputs = self.bad_inputs()
+        for name, data in inputs.items():
+            restore = self.new_restore("contacts", data or b"x", ["email", "phone"])
+            if not data:
                 restore.upload_file = False
-            with self.assertRaises(UserError, msg=name):
+            with self.assertRaises(UserError, msg=name) as cm:
                 restore.action_plan()
-            self.assertEqual(restore.state, "draft")
-        self.assertEqual(count(), before)
+            self.assertTrue(str(cm.exception.args[0]), name)
+            self.assertEqual(restore.state, "draft", name)
+            self.assertFalse(restore.line_ids, name)
+            restore.unlink()
+        self.assertEqual(state(), before)
+        self.assertEqual(len(inputs), 13)
+
+    def test_column_of_removed_field_is_ignored(self):
+        # A field removed from the model since the backup: its column cannot be
+        # chosen; the other fields restore normally.
+        columns = ["id", "phone", "x_removed_since"]
+        rows = [r + ["old"] for r in export_rows(self.people, columns[:2])]
+        data = make_zip(
+            [
+                {
+                    "name": "contacts.csv",
+                    "object": "contacts",
+                    "model": "res.partner",
+                    "fields": columns,
+                    "rows": rows,
+                }
+            ],
+            database_uuid=self.uuid,
+        )
+        self.damage()
+        restore = self.new_restore("contacts", data, ["phone"])
+        self.assertEqual(restore.available_field_ids.mapped("name"), ["phone"])
+        restore.action_plan()
+        self.assertEqual(self.line(restore, "phone").change_count, 2)
 
     def test_second_restore_refused(self):
         first = self.planned()
@@ -364,3 +451,26 @@ class TestRestoreRun(RestoreCase):
         self.run_restore(restore, "undo")
         self.assertEqual(self.p1.phone, False)
         self.assertEqual(self.p2.phone, "556")
+
+    def test_restore_from_xlsx_backup(self):
+        """End to end with the backup engine's XLSX format."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm_data_backup.file_format", "xlsx"
+        )
+        backup = self.env["crm.backup"].request_backup()
+        backup.action_run()
+        self.assertEqual(backup.state, "done")
+        self.damage()
+        restore = self.new_restore(
+            "contacts",
+            b"",
+            self.fields,
+            source="backup",
+            backup_id=backup.id,
+            upload_file=False,
+        )
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.assertTrue(self.run_restore(restore), restore.error_message)
+        self.assertSnapshot()
+        self.assertEqual(self.p1.function, "=cmd|' /C calc'!A0")

@@ -108,3 +108,8 @@ class TestRestoreTour(HttpCase):
         self.env["crm.backup.restore"]._cron_run_restores()
         self.assertEqual(restore.state, "done", restore.error_message)
         self.assertEqual(partner.phone, "+33 1 11 11")
+        # The requester is the recipient of the completion message.
+        done = restore.message_ids.filtered(
+            lambda m: "records restored" in (m.body or "")
+        )
+        self.assertIn(user.partner_id, done.partner_ids)
