@@ -13,12 +13,14 @@ import uuid
 import zipfile
 
 import pytest
-from conftest import FORMULA, PHONE, environment
+from conftest import FORMULA, PHONE, environment, login, set_param
 from e2e import (
     FIGURES,
     audit_entries,
+    record_id,
     restore_lock_held,
     restore_state,
+    wait_backup,
     wait_for,
     wait_restore,
 )
@@ -340,3 +342,32 @@ def test_column_of_a_field_removed_since_the_backup(flow, backup, e2e_db, bulk_d
     flow.run(restore_id)
     assert wait_restore(e2e_db, restore_id) == "done"
     assert _cities(e2e_db) == {"Paris": bulk_data}
+
+
+def test_formula_values_are_neutralised_in_an_xlsx_backup(
+    backup, server, registry, users, e2e_db
+):
+    """The same contact in an XLSX backup: a text cell holding the neutralised value,
+    never a formula a spreadsheet would run."""
+    import openpyxl
+
+    set_param(registry, "crm_data_backup.file_format", "xlsx")
+    try:
+        web = login(server, "backup_admin", users)
+        backup_id = record_id(web.call("crm.backup", "request_backup"))
+        assert wait_backup(e2e_db, backup_id, timeout=300) == "done"
+    finally:
+        set_param(registry, "crm_data_backup.file_format", "csv")
+    response = web.get(f"/crm_data_backup/download/{backup_id}")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
+        book = openpyxl.load_workbook(io.BytesIO(zf.read("backup.xlsx")))
+    sheet = book["contacts"]
+    header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    name_col, city_col = header.index("name"), header.index("city")
+    (row,) = [
+        r for r in sheet.iter_rows(min_row=2) if r[name_col].value == "Formula contact"
+    ]
+    assert row[city_col].data_type == "s"  # a string, not a formula ("f")
+    assert row[city_col].value == "'" + FORMULA
+    FIGURES.input("formula-like value in XLSX")
