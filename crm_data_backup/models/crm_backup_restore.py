@@ -20,6 +20,7 @@ from ..engine.applier import Applier, dump_undo, load_undo
 from ..engine.cells import PARSABLE_TYPES, column_field
 from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
+from .request_lock import RESTORE_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
 
@@ -981,6 +982,7 @@ class CrmBackupRestore(models.Model):
     def _queue(self, job):
         """Mark the restore running and wake the background job."""
         self.ensure_one()
+        serialize_requests(self.env, RESTORE_REQUESTS)
         self._check_not_running()
         self._mark_running(job, requested_by_id=self.env.uid)
         cron = self.env.ref(
