@@ -182,9 +182,13 @@ class CrmBackup(models.Model):
                 )
             )
         now = fields.Datetime.now()
+        # named in the requester's time zone, like the dates the screens show
+        local_now = fields.Datetime.context_timestamp(self, now)
         backup = self.create(
             {
-                "name": _("Backup %(date)s", date=now.strftime("%Y-%m-%d %H:%M:%S")),
+                "name": _(
+                    "Backup %(date)s", date=local_now.strftime("%Y-%m-%d %H:%M:%S")
+                ),
                 "file_format": self._param("crm_data_backup.file_format", "csv")
                 if self._param("crm_data_backup.file_format", "csv") in ("csv", "xlsx")
                 else "csv",
