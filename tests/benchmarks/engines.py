@@ -54,8 +54,6 @@ def drop_backups(env):
     backups = env["crm.backup"].search([("name", "=like", "benchmark%")])
     if "crm.backup.restore" in env:
         env["crm.backup.restore"].search([("backup_id", "in", backups.ids)]).unlink()
-    # files first: unlinking a done backup fails otherwise (reported upstream)
-    backups.attachment_id.sudo().unlink()
     backups.unlink()
 
 
