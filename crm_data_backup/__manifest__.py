@@ -31,6 +31,9 @@
         "data/ir_cron_restore_data.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crm_data_backup/static/src/views/*",
+        ],
         "web.assets_tests": [
             "crm_data_backup/static/tests/tours/*.js",
         ],

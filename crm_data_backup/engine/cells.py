@@ -61,9 +61,11 @@ def sql_neutralise(expr):
     PostgreSQL regular expressions let "." match newlines, like ``in``.
     """
     stripped = f"ltrim({expr}, '''')"
+    # cheap first-character test first: most cells start with anything else
     return (
-        f"(CASE WHEN {stripped} ~ E'^[=@\\t\\r]' OR ({stripped} ~ '^[+-]' AND "
-        f"{stripped} ~ '[=(|!;]') THEN '''' || {expr} ELSE {expr} END)"
+        f"(CASE WHEN left({expr}, 1) IN ('=', '@', '+', '-', '''', E'\\t', E'\\r') "
+        f"AND ({stripped} ~ E'^[=@\\t\\r]' OR ({stripped} ~ '^[+-]' AND "
+        f"{stripped} ~ '[=(|!;]')) THEN '''' || {expr} ELSE {expr} END)"
     )
 
 

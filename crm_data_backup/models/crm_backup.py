@@ -23,6 +23,9 @@ _logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 84271031  # serialises backup requests (frequency limit)
 STALE_RUNNING = timedelta(hours=2)
+# Held (session advisory lock, key pair (RUN_LOCK_KEY, backup id)) by the
+# process running a backup: a crashed process releases it with its connection.
+RUN_LOCK_KEY = 84271032
 
 
 def _testing():
@@ -220,14 +223,9 @@ class CrmBackup(models.Model):
 
     @api.model
     def _cron_run_queued(self):
-        stale = self.search(
-            [
-                ("state", "=", "running"),
-                ("write_date", "<", fields.Datetime.now() - STALE_RUNNING),
-            ]
-        )
-        for backup in stale:
-            backup._fail(_("The backup was interrupted (the server stopped)."))
+        for backup in self.search([("state", "=", "running")]):
+            if backup._is_orphan():
+                backup._fail(_("The backup was interrupted (the server stopped)."))
         queued = self.search([("state", "=", "queued")], order="id")
         for backup in queued:
             backup._run()
@@ -243,6 +241,20 @@ class CrmBackup(models.Model):
         if not _testing():
             self.env.cr.rollback()
 
+    def _is_orphan(self):
+        """Running, but no process runs it (its lock is free) or it has not
+        moved for hours."""
+        self.ensure_one()
+        moved = self.write_date  # pylint: disable=no-member
+        if moved and moved < fields.Datetime.now() - STALE_RUNNING:
+            return True
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_KEY, self.id])
+        if not cr.fetchone()[0]:
+            return False
+        cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, self.id])
+        return True
+
     def _lock_queued(self):
         """Take this backup for running; False when another run has it."""
         self.ensure_one()
@@ -257,6 +269,20 @@ class CrmBackup(models.Model):
         self.ensure_one()
         if not self._lock_queued():
             return False
+        # taken before "running" is visible, released in the finally below
+        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK_KEY, self.id])
+        try:
+            return self._run_locked()
+        except Exception:
+            # an aborted transaction could not release the lock below
+            self._rollback()
+            raise
+        finally:
+            self.env.cr.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, self.id]
+            )
+
+    def _run_locked(self):
         self.write({"state": "running", "progress": 0.0, "error_message": False})
         self._commit()
         tmpdir = tempfile.mkdtemp(prefix="crm_backup_")

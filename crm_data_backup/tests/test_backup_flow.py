@@ -10,6 +10,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 
 from ..engine.cells import unneutralise
+from ..models.crm_backup import RUN_LOCK_KEY
 from .common import BackupCommon, BackupZip, export_cells, set_backup_params
 
 
@@ -336,18 +337,20 @@ class TestBackupFlow(BackupCommon):
         backup = self.env["crm.backup"].request_backup()
         backup.state = "running"
         self.env.flush_all()
-        self.env["crm.backup"]._cron_run_queued()
-        self.assertEqual(backup.state, "running", "recent: maybe still running")
-        self.env.cr.execute(
-            "UPDATE crm_backup SET write_date = now() - interval '3 hours' "
-            "WHERE id = %s",
-            [backup.id],
-        )
-        backup.invalidate_recordset()
+        # another process runs it: it holds the run lock
+        with self.registry.cursor() as other:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK_KEY, backup.id])
+            self.env["crm.backup"]._cron_run_queued()
+            self.assertEqual(backup.state, "running", "its process is alive")
+            other.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, backup.id]
+            )
+        # that process died: the lock is free
         self.env["crm.backup"]._cron_run_queued()
         self.assertEqual(backup.state, "failed")
         self.assertIn("interrupted", backup.error_message)
         self.assertFalse(backup.attachment_id)
+        self.assertTrue(self.audit("backup_failed", backup))
 
     def test_download_action(self):
         backup = self.make_backup()

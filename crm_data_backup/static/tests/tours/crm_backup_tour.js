@@ -4,6 +4,10 @@ import {registry} from "@web/core/registry";
 registry.category("web_tour.tours").add("crm_backup_create_tour", {
     steps: () => [
         {
+            content: "The list warns that backups hold every value",
+            trigger: ".o_crm_backup_warning:contains(sensitive)",
+        },
+        {
             content: "Open the confirmation dialog",
             trigger: "button.o_crm_backup_create",
             run: "click",
