@@ -29,7 +29,7 @@ class FastOrmTarget:
         self.automations_done = orm_target.automations_done
 
     def write_values(self, ids, vals):
-        self.write_rows({res_id: vals for res_id in ids})
+        self.write_rows(dict.fromkeys(ids, vals))
 
     def create_record(self, xmlid, vals):
         return self.base.create_record(xmlid, vals)

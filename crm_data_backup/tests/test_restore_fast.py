@@ -218,7 +218,7 @@ class TestRestoreFast(RestoreCase):
         self.env.cr.precommit.run()
         self.assertTrue(deals[0].phone_sanitized)
         before = {deal: deal.message_ids for deal in deals}
-        for deal, data, fast in zip(deals, backups, (False, True), strict=True):
+        for data, fast in zip(backups, (False, True), strict=True):
             restore = self.planned("deals", data, names, fast_mode=fast)
             self.assertTrue(self.run_restore(restore), restore.error_message)
         self.env.flush_all()
