@@ -127,6 +127,9 @@ class Applier:
             created[xmlid] = self.target.create_record(xmlid, self._vals(values))
             done += 1
         self.target.flush()
+        finish = getattr(self.target, "finish", None)
+        if finish:
+            finish()
         if self.progress:
             self.progress(done, 0)
         return {

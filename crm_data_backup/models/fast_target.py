@@ -4,8 +4,16 @@
 
 from collections import defaultdict
 
+from markupsafe import escape
+
+from odoo.exceptions import MissingError
+from odoo.tools import clean_context, split_every
+from odoo.tools.mail import generate_tracking_message_id
+
 RELATIONAL = ("many2one", "many2many", "one2many")
 X2MANY = ("many2many", "one2many")
+# Records whose tracking messages are created in one go.
+TRACKING_BATCH = 2000
 
 
 class FastOrmTarget:
@@ -17,6 +25,9 @@ class FastOrmTarget:
     ``_check_company``), inverses, tracking and auto-subscription of
     ``mail.thread``, and base_automation's write processing, in the order the
     patched ``write`` runs them. Skipped: the model's own ``write`` overrides.
+
+    Tracking messages, which mail.thread creates one by one at commit, are
+    created by ``finish()`` in batches, with the same values.
     """
 
     bulk = True
@@ -27,6 +38,7 @@ class FastOrmTarget:
         self.Model = orm_target.Model
         self.env = orm_target.env
         self.automations_done = orm_target.automations_done
+        self.written_ids = []
 
     def write_values(self, ids, vals):
         self.write_rows(dict.fromkeys(ids, vals))
@@ -46,6 +58,7 @@ class FastOrmTarget:
             return
         if self.automations_done is not None:
             self.automations_done.pending_ids.update(rows)
+        self.written_ids.extend(rows)
         records = self.Model.browse(list(rows))
         fnames = list(next(iter(rows.values())))
         automations = self._automations(records)
@@ -69,6 +82,119 @@ class FastOrmTarget:
                 pre[automation], feedback=True
             )
             automation._process(todo, domain_post=domain_post)
+
+    @staticmethod
+    def _is_tracked(records):
+        env = records.env
+        return (
+            "mail.thread" in env
+            and isinstance(records, env.registry["mail.thread"])
+            and not env.context.get("tracking_disable")
+        )
+
+    def finish(self):
+        """What ``mail.thread._track_finalize`` does at commit for the written
+        records, with one message creation per batch instead of per record."""
+        self.flush()
+        Model = self.Model
+        if not self._is_tracked(Model):
+            return
+        data = self.env.cr.precommit.data
+        pending = data.get(f"mail.tracking.{Model._name}") or {}
+        ids = list(dict.fromkeys(i for i in self.written_ids if pending.get(i)))
+        if not ids:
+            return
+        # Taken out of Odoo's own finalisation, which handles any other record.
+        initial = {res_id: pending.pop(res_id) for res_id in ids}
+        bodies = data.get(f"mail.tracking.message.{Model._name}", {})
+        authors = data.get(f"mail.tracking.author.{Model._name}", {})
+        bodies = {i: bodies.pop(i) for i in ids if i in bodies}
+        authors = {i: authors.pop(i) for i in ids if i in authors}
+        Model = Model.sudo()
+        tracked_fields = Model.fields_get(
+            Model._track_get_fields(),
+            attributes=("string", "type", "selection", "currency_field"),
+        )
+        for chunk in split_every(TRACKING_BATCH, ids):
+            self._track_batch(
+                Model.browse(chunk), tracked_fields, initial, bodies, authors
+            )
+            Model.env.flush_all()
+
+    @staticmethod
+    def _track_batch(records, tracked_fields, initial, bodies, authors):
+        # mail.thread._message_track, the log messages being created together.
+        tracking = {}
+        logs = defaultdict(list)  # author: [(record, body, tracking values)]
+        cleaned = records.with_context(clean_context(records.env.context))
+        for record in cleaned:
+            try:
+                changes, values = record._mail_track(tracked_fields, initial[record.id])
+            except MissingError:
+                continue
+            tracking[record.id] = (changes, values)
+            if not changes:
+                continue
+            subtype = record._track_subtype(
+                {name: initial[record.id][name] for name in changes}
+            )
+            author_id = authors[record.id].id if record.id in authors else None
+            if record.id in bodies:
+                body = bodies[record.id]
+            else:
+                body = record._track_get_default_log_message(changes)
+            if subtype:
+                if subtype.exists():
+                    record.message_post(
+                        body=body,
+                        author_id=author_id,
+                        subtype_id=subtype.id,
+                        tracking_value_ids=values,
+                    )
+            elif values:
+                logs[author_id].append((record, body, values))
+        for author_id, entries in logs.items():
+            FastOrmTarget._log_tracking(cleaned, author_id, entries)
+        for record in records:
+            changes, _values = tracking.get(record.id, (None, None))
+            record._message_track_post_template(changes)
+
+    @staticmethod
+    def _log_tracking(records, author_id, entries):
+        # The values mail.thread._message_log gives each record.
+        author_id, email_from = records._message_compute_author(
+            author_id, None, raise_on_email=False
+        )
+        base = {
+            "author_id": author_id,
+            "email_from": email_from,
+            "model": records._name,
+            "record_alias_domain_id": False,
+            "record_company_id": False,
+            "record_name": False,
+            "attachment_ids": False,
+            "message_type": "notification",
+            "is_internal": True,
+            "subject": False,
+            "subtype_id": records.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "email_add_signature": False,
+            "partner_ids": False,
+            "reply_to": records.env["mail.thread"]._notify_get_reply_to(
+                default=email_from
+            )[False],
+        }
+        records.sudo()._message_create(
+            [
+                dict(
+                    base,
+                    res_id=record.id,
+                    body=escape(body or ""),
+                    tracking_value_ids=values,
+                    message_id=generate_tracking_message_id("message-notify"),
+                )
+                for record, body, values in entries
+            ]
+        )
 
     def _automations(self, records):
         if "base.automation" not in self.env:
