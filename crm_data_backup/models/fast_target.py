@@ -183,16 +183,25 @@ class FastOrmTarget:
                 default=email_from
             )[False],
         }
-        records.sudo()._message_create(
+        messages = records.sudo()._message_create(
             [
                 dict(
                     base,
                     res_id=record.id,
                     body=escape(body or ""),
-                    tracking_value_ids=values,
                     message_id=generate_tracking_message_id("message-notify"),
                 )
-                for record, body, values in entries
+                for record, body, _values in entries
+            ]
+        )
+        # mail.message.create makes them message by message: here in one go.
+        records.env["mail.tracking.value"].sudo().create(
+            [
+                dict(command[2], mail_message_id=message.id)
+                for message, (_record, _body, values) in zip(
+                    messages, entries, strict=True
+                )
+                for command in values
             ]
         )
 
