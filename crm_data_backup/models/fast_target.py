@@ -92,6 +92,14 @@ class FastOrmTarget:
             and not env.context.get("tracking_disable")
         )
 
+    @staticmethod
+    def _tracking_candidates(records, fnames):
+        # mail.thread.write snapshots every tracked field (some are costly
+        # non-stored computes); only the written ones and those computed from
+        # them can change here.
+        tree = records.pool.get_trigger_tree([records._fields[f] for f in fnames])
+        return set(fnames).union(field.name for field in tree.root)
+
     def finish(self):
         """What ``mail.thread._track_finalize`` does at commit for the written
         records, with one message creation per batch instead of per record."""
@@ -223,7 +231,7 @@ class FastOrmTarget:
         )
         tracking = thread and not env.context.get("tracking_disable")
         if tracking and not env.context.get("mail_notrack"):
-            records._track_prepare(records._fields)
+            records._track_prepare(self._tracking_candidates(records, fnames))
 
         model_fields = records._fields
         magic = {}
