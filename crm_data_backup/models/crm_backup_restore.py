@@ -391,12 +391,12 @@ class CrmBackupRestore(models.Model):
     fast_mode = fields.Boolean(
         "Fast mode",
         copy=False,
-        help="Write the values of thousands of records at once (about 20 times "
-        "faster or more on large restores). Constraints, computed fields, "
+        help="Write the values of thousands of records at once: much faster on "
+        "large restores. Constraints, computed fields, "
         "tracking and automated actions behave as usual, but the object's own "
         "write logic is skipped: for example, a company's address is not copied "
-        "to its contacts and a deal's stage change does not update its "
-        "probability. Undo uses the same mode.",
+        "to its contacts and a deal's stage change does not update its closing "
+        "date. Undo uses the same mode.",
     )
     run_automations = fields.Boolean(
         compute="_compute_run_automations",
