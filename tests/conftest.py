@@ -15,7 +15,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from e2e import FIGURES, ROOT, Database, OdooServer, odoo_command, server_command
+from e2e import (
+    FIGURES,
+    ROOT,
+    Database,
+    OdooServer,
+    RestoreFlow,
+    odoo_command,
+    record_id,
+    server_command,
+    wait_backup,
+)
 from odoo_client import WebSession
 
 import odoo
@@ -82,6 +92,8 @@ def e2e_db(e2e_dir, odoo_cmd):
         odoo.sql_db.close_db(db.name)
     if not os.environ.get("CRM_BACKUP_KEEP_E2E_DB"):
         db.drop()
+    # files written by ORM-level checks in this process's own data directory
+    shutil.rmtree(odoo.tools.config.filestore(db.name), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -223,3 +235,32 @@ def login(server, role, users):
 @pytest.fixture
 def admin_web(server, users):
     return login(server, "backup_admin", users)
+
+
+FORMULA = "=cmd|' /C calc'!A0"
+PHONE = "+33 1 23 45 67 89"
+
+
+@pytest.fixture(scope="session")
+def backup(server, registry, users, e2e_db, bulk_data):
+    """A done backup (zip bytes too) of contacts in Paris, one with a formula."""
+    set_param(registry, "crm_data_backup.min_interval_hours", "0")
+    with e2e_db.cursor() as cr:
+        cr.execute("UPDATE res_partner SET city = 'Paris' WHERE name LIKE 'Bulk %'")
+    with environment(registry, commit=True) as env:
+        formula = env["res.partner"].create(
+            {"name": "Formula contact", "city": FORMULA, "phone": PHONE}
+        )
+    web = login(server, "backup_admin", users)
+    backup_id = record_id(web.call("crm.backup", "request_backup"))
+    assert wait_backup(e2e_db, backup_id, timeout=300) == "done"
+    response = web.get(f"/crm_data_backup/download/{backup_id}")
+    assert response.status_code == 200
+    return {"id": backup_id, "zip": response.content, "formula_id": formula.id}
+
+
+@pytest.fixture
+def flow(server, users):
+    return RestoreFlow(
+        login(server, "backup_admin", users), users["backup_admin"]["password"]
+    )

@@ -418,3 +418,101 @@ def filestore_orphans(db):
         if path.is_file() and path.relative_to(root).parts[0] != "checklist"
     }
     return sorted(files - referenced)
+
+
+RESTORE_LOCK_KEY = 0x63726D5F72657374  # the addon's advisory lock key
+
+
+def restore_lock_held(db):
+    """Whether a process holds the restore lock, i.e. a restore is executing."""
+    with db.cursor() as cr:
+        cr.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = %s AND objid = %s",
+            [RESTORE_LOCK_KEY >> 32, RESTORE_LOCK_KEY & 0xFFFFFFFF],
+        )
+        return bool(cr.fetchone()[0])
+
+
+def restore_state(db, restore_id):
+    with db.cursor() as cr:
+        cr.execute("SELECT state FROM crm_backup_restore WHERE id = %s", [restore_id])
+        row = cr.fetchone()
+    return row and row[0]
+
+
+def wait_restore(db, restore_id, states=("done", "failed"), timeout=300):
+    return wait_for(
+        lambda: restore_state(db, restore_id) in states
+        and restore_state(db, restore_id),
+        timeout,
+        what=f"restore {restore_id} to reach {states}",
+    )
+
+
+class RestoreFlow:
+    """The restore screen's steps, as the web client calls them."""
+
+    def __init__(self, client, password):
+        self.client = client
+        self.password = password
+
+    def create(self, object_key, field_names, backup_id=None, upload=None, **extra):
+        (obj,) = self.client.call(
+            "crm.backup.object", "search_read", [("key", "=", object_key)], ["id"]
+        )
+        vals = {"object_id": obj["id"], **extra}
+        if upload is not None:
+            vals.update(source="upload", upload_file=upload, upload_filename="up.zip")
+        else:
+            vals.update(source="backup", backup_id=backup_id)
+        restore_id = self.client.call("crm.backup.restore", "create", vals)
+        model = self.client.call(
+            "crm.backup.restore", "read", [restore_id], ["model_name"]
+        )[0]["model_name"]
+        field_ids = self.client.call(
+            "ir.model.fields",
+            "search",
+            [("model", "=", model), ("name", "in", list(field_names))],
+        )
+        assert len(field_ids) == len(field_names)
+        self.client.call(
+            "crm.backup.restore",
+            "write",
+            [restore_id],
+            {"field_ids": [(6, 0, field_ids)]},
+        )
+        return restore_id
+
+    def plan(self, restore_id):
+        return self.client.call("crm.backup.restore", "action_plan", [restore_id])
+
+    def confirm(self, restore_id, job="restore"):
+        """Tick the boxes, open the identity check; returns the wizard id."""
+        if job == "restore":
+            self.client.call(
+                "crm.backup.restore",
+                "write",
+                [restore_id],
+                {"confirm_overwrite": True, "confirm_reviewed": True},
+            )
+        method = "action_restore" if job == "restore" else "action_undo"
+        action = self.client.call("crm.backup.restore", method, [restore_id])
+        return action["res_id"]
+
+    def authenticate(self, wizard_id, password=None, totp_code=None):
+        """Answer the identity check: the password, or a two-factor code."""
+        vals = (
+            {"totp_code": totp_code}
+            if totp_code is not None
+            else {"password": password or self.password}
+        )
+        self.client.call("crm.backup.restore.auth", "write", [wizard_id], vals)
+        return self.client.call(
+            "crm.backup.restore.auth", "action_confirm", [wizard_id]
+        )
+
+    def run(self, restore_id, job="restore"):
+        """Confirm and authenticate: the restore is queued for the cron worker."""
+        result = self.authenticate(self.confirm(restore_id, job))
+        assert result == {"type": "ir.actions.act_window_close"}, result

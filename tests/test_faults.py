@@ -24,6 +24,30 @@ from e2e import (
 )
 
 
+def _partial_files(server):
+    return [
+        path
+        for path in server.tmp_dir.rglob("*")
+        if path.is_file() and path.stat().st_size > 0
+    ]
+
+
+def wait_mid_export(server, db, backup_id):
+    """Wait until the backup is running and has written part of its file."""
+    wait_for(
+        lambda: backup_state(db, backup_id) in ("running", "done", "failed"),
+        240,
+        interval=0.02,
+        what="the backup to start",
+    )
+    wait_for(
+        lambda: _partial_files(server) or backup_state(db, backup_id) != "running",
+        60,
+        interval=0.02,
+        what="the backup to write its file",
+    )
+
+
 def _trigger(registry, xmlid):
     """Wake the server's cron worker for a job, as Odoo's own code does."""
     with environment(registry, commit=True) as env:
@@ -75,26 +99,13 @@ def no_limit(registry):
 def test_sigkill_during_backup(server, registry, users, e2e_db, bulk_data, no_limit):
     before = e2e_db.fingerprint()
     backup_id = _request(server, users)
-    wait_for(
-        lambda: backup_state(e2e_db, backup_id) == "running",
-        240,
-        interval=0.05,
-        what="the backup to start",
-    )
-    time.sleep(0.3)  # well inside the export
+    wait_mid_export(server, e2e_db, backup_id)
     server.kill()
     FIGURES.fault("SIGKILL during a backup")
     # the crash did hit the backup mid-way
     assert backup_state(e2e_db, backup_id) == "running"
     server.start()
-    # The stale-job check fails backups left running for 2 hours: let those hours
-    # pass (the row's clock is moved back), then the job wakes up as its cron would.
-    with e2e_db.cursor() as cr:
-        cr.execute(
-            "UPDATE crm_backup SET write_date = write_date - interval '3 hours'"
-            " WHERE id = %s",
-            [backup_id],
-        )
+    # The next run of the job sees that no process holds the backup any more.
     _trigger(registry, "crm_data_backup.ir_cron_crm_backup_run")
     assert wait_backup(e2e_db, backup_id, timeout=120) == "failed"
     _assert_failed_cleanly(e2e_db, backup_id)

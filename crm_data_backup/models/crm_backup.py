@@ -1,6 +1,7 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import contextlib
+import glob
 import hashlib
 import logging
 import os
@@ -18,10 +19,10 @@ from odoo.tools import config, format_datetime
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
 from ..engine.writer import BackupFileError, CsvWriter, XlsxWriter
+from .request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
 
-ADVISORY_LOCK_KEY = 84271031  # serialises backup requests (frequency limit)
 STALE_RUNNING = timedelta(hours=2)
 # Held (session advisory lock, key pair (RUN_LOCK_KEY, backup id)) by the
 # process running a backup: a crashed process releases it with its connection.
@@ -163,11 +164,12 @@ class CrmBackup(models.Model):
         return allowed if allowed > fields.Datetime.now() else None
 
     @api.model
+    @api.returns("self", lambda backup: backup.id)
     def request_backup(self, scheduled=False):
         """Queue a backup (frequency limit enforced) and wake the job up."""
         self.check_access("create")
         # Two requests at once must not both pass the limit.
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        serialize_requests(self.env, BACKUP_REQUESTS)
         allowed = self._next_allowed_date()
         if allowed:
             raise UserError(
@@ -180,9 +182,13 @@ class CrmBackup(models.Model):
                 )
             )
         now = fields.Datetime.now()
+        # named in the requester's time zone, like the dates the screens show
+        local_now = fields.Datetime.context_timestamp(self, now)
         backup = self.create(
             {
-                "name": _("Backup %(date)s", date=now.strftime("%Y-%m-%d %H:%M:%S")),
+                "name": _(
+                    "Backup %(date)s", date=local_now.strftime("%Y-%m-%d %H:%M:%S")
+                ),
                 "file_format": self._param("crm_data_backup.file_format", "csv")
                 if self._param("crm_data_backup.file_format", "csv") in ("csv", "xlsx")
                 else "csv",
@@ -226,6 +232,7 @@ class CrmBackup(models.Model):
         for backup in self.search([("state", "=", "running")]):
             if backup._is_orphan():
                 backup._fail(_("The backup was interrupted (the server stopped)."))
+        self._sweep_work_dirs()
         queued = self.search([("state", "=", "queued")], order="id")
         for backup in queued:
             backup._run()
@@ -285,10 +292,12 @@ class CrmBackup(models.Model):
     def _run_locked(self):
         self.write({"state": "running", "progress": 0.0, "error_message": False})
         self._commit()
-        tmpdir = tempfile.mkdtemp(prefix="crm_backup_")
+        workdir = self._work_dir()
         try:
-            path = os.path.join(tmpdir, "backup.zip")
             try:
+                self._remove_work_dir()
+                os.makedirs(workdir, mode=0o700)
+                path = os.path.join(workdir, "backup.zip")
                 # tests cannot roll back their cursor: a savepoint stands for it
                 guard = (
                     self.env.cr.savepoint() if _testing() else contextlib.nullcontext()
@@ -304,8 +313,28 @@ class CrmBackup(models.Model):
                 self._rollback()
                 self._fail(_("Unexpected error: %(error)s", error=exc))
         finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+            self._remove_work_dir()
         return self.state == "done"
+
+    def _work_dir(self):
+        """Where the zip is made before it is stored: a known place, so that
+        the file of a killed run can be found and deleted."""
+        self.ensure_one()
+        name = f"crm_backup_{self.env.cr.dbname}_{self.id}"
+        return os.path.join(tempfile.gettempdir(), name)
+
+    def _remove_work_dir(self):
+        shutil.rmtree(self._work_dir(), ignore_errors=True)
+
+    @api.model
+    def _sweep_work_dirs(self):
+        """Delete the files of runs that died (their backup is not running)."""
+        running = set(self.search([("state", "=", "running")]).ids)
+        prefix = f"crm_backup_{self.env.cr.dbname}_"
+        for path in glob.glob(os.path.join(tempfile.gettempdir(), prefix + "*")):
+            backup_id = path.rsplit("_", 1)[-1]
+            if backup_id.isdigit() and int(backup_id) not in running:
+                shutil.rmtree(path, ignore_errors=True)
 
     @contextlib.contextmanager
     def _snapshot_env(self):

@@ -25,6 +25,7 @@ class CrmBackupAudit(models.Model):
     _name = "crm.backup.audit"
     _description = "CRM Backup Audit Entry"
     _order = "id desc"
+    _rec_name = "action"
     _log_access = False
 
     date = fields.Datetime(

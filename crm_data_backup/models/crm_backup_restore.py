@@ -21,6 +21,7 @@ from ..engine.cells import PARSABLE_TYPES, column_field
 from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
 from .fast_target import FastOrmTarget
+from .request_lock import RESTORE_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
 
@@ -912,7 +913,34 @@ class CrmBackupRestore(models.Model):
                 )
         elif self.state != "done":
             raise UserError(_("Only a completed restore can be undone."))
+        else:
+            self._check_no_later_restore()
         self._check_not_running()
+
+    def _check_no_later_restore(self):
+        """Undoing must not silently overwrite what a later restore wrote."""
+        later = self.search(
+            [
+                ("id", "!=", self.id),
+                ("state", "=", "done"),
+                ("model_name", "=", self.model_name),
+                ("field_ids", "in", self.field_ids.ids),
+                "|",
+                ("date_done", ">", self.date_done),
+                "&",
+                ("date_done", "=", self.date_done),
+                ("id", ">", self.id),
+            ],
+            limit=1,
+        )
+        if later:
+            raise UserError(
+                _(
+                    "%(later)s restored some of the same fields after this restore. "
+                    "Undo %(later)s first.",
+                    later=later.display_name,
+                )
+            )
 
     def action_restore(self):
         """Check the confirmations, then ask the user to re-authenticate."""
@@ -992,6 +1020,7 @@ class CrmBackupRestore(models.Model):
     def _queue(self, job):
         """Mark the restore running and wake the background job."""
         self.ensure_one()
+        serialize_requests(self.env, RESTORE_REQUESTS)
         self._check_not_running()
         self._mark_running(job, requested_by_id=self.env.uid)
         cron = self.env.ref(
@@ -1146,6 +1175,7 @@ class CrmBackupRestore(models.Model):
         self._consume_grant("undo")
         if self.state not in ("done", "running") or not self.sudo().undo_data:
             raise UserError(_("This restore cannot be undone."))
+        self._check_no_later_restore()
         try:
             with self.env.cr.savepoint():
                 count = self._apply_undo()

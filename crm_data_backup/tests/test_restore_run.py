@@ -85,6 +85,32 @@ class TestRestoreRun(RestoreCase):
         restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
         return restore
 
+    def test_undo_refused_while_a_later_restore_changed_the_same_fields(self):
+        data = self.backup()
+        self.damage()
+        first = self.planned(data, fields=["phone"])
+        self.assertTrue(self.run_restore(first))
+        self.p1.phone = "+1 after first"
+        second = self.planned(data, fields=["phone", "email"])
+        self.assertTrue(self.run_restore(second))
+        for attempt in (
+            lambda: first._check_ready("undo"),
+            lambda: self.run_restore(first, "undo"),
+        ):
+            with (
+                self.assertRaisesRegex(UserError, "Undo .* first"),
+                self.env.cr.savepoint(),
+            ):
+                attempt()
+        self.env.invalidate_all()
+        self.assertEqual(first.state, "done")
+        self.assertEqual(self.p1.phone, self.snapshot[self.p1.id]["phone"])
+        # Undone in reverse order, both go through.
+        self.assertTrue(self.run_restore(second, "undo"))
+        self.assertEqual(self.p1.phone, "+1 after first")
+        self.assertTrue(self.run_restore(first, "undo"))
+        self.assertFalse(self.p1.phone)
+
     def test_restore_exact_values_and_undo(self):
         data = self.backup()
         self.damage()
