@@ -68,7 +68,9 @@ class Applier:
     """Apply ``{id: {field: value}}`` through ``target``.
 
     ``target`` has ``write_values(ids, vals)``, ``create_record(xmlid, vals) -> id``,
-    ``flush()``. Records with identical values share one write.
+    ``flush()``. Records with identical values share one write. A bulk target
+    (``write_rows({id: vals})``) gets instead batches of records sharing a
+    field set, whatever their values.
     """
 
     def __init__(self, target, field_types, batch_size=1000, progress=None):
@@ -80,32 +82,54 @@ class Applier:
     def _vals(self, values):
         return {f: to_orm(self.field_types[f], v) for f, v in values.items()}
 
-    def apply(self, changes, recreate=None):
-        """Write every change, then recreate records; returns counts."""
+    def _batches(self, changes):
+        """``(ids, vals)``; for a bulk target, ``vals`` is ``{id: vals}``."""
+        if getattr(self.target, "bulk", False):
+            sets = defaultdict(list)
+            for res_id, values in changes.items():
+                sets[tuple(sorted(values))].append(res_id)
+            for ids in sets.values():
+                ids.sort()
+                for start in range(0, len(ids), self.batch_size):
+                    chunk = ids[start : start + self.batch_size]
+                    yield chunk, {i: self._vals(changes[i]) for i in chunk}
+            return
         groups = defaultdict(list)
         for res_id, values in changes.items():
             key = tuple(sorted(values.items(), key=lambda item: item[0]))
             groups[key].append(res_id)
-        total = len(changes) + len(recreate or {})
-        done = 0
-        pending = 0
         for key, ids in groups.items():
             vals = self._vals(dict(key))
             for start in range(0, len(ids), self.batch_size):
-                chunk = ids[start : start + self.batch_size]
+                yield ids[start : start + self.batch_size], vals
+
+    def apply(self, changes, recreate=None):
+        """Write every change, then recreate records; returns counts."""
+        total = len(changes) + len(recreate or {})
+        done = 0
+        pending = 0
+        bulk = getattr(self.target, "bulk", False)
+        for chunk, vals in self._batches(changes):
+            if bulk:
+                self.target.write_rows(vals)
+            else:
                 self.target.write_values(chunk, vals)
-                done += len(chunk)
-                pending += len(chunk)
-                if pending >= self.batch_size:
-                    self.target.flush()
-                    pending = 0
-                    if self.progress:
-                        self.progress(done, total - done)
+            done += len(chunk)
+            pending += len(chunk)
+            # A bulk batch is flushed on its own: its UPDATEs are one unit.
+            if bulk or pending >= self.batch_size:
+                self.target.flush()
+                pending = 0
+                if self.progress:
+                    self.progress(done, total - done)
         created = {}
         for xmlid, values in (recreate or {}).items():
             created[xmlid] = self.target.create_record(xmlid, self._vals(values))
             done += 1
         self.target.flush()
+        finish = getattr(self.target, "finish", None)
+        if finish:
+            finish()
         if self.progress:
             self.progress(done, 0)
         return {
