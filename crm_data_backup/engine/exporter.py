@@ -7,8 +7,9 @@ renders almost every cell in PostgreSQL (see ``cells.sql_cell``) and gives the
 same cells as ``export_data(fields, import_compat=True)``:
 
 - ``id`` and many2one/many2many targets as external IDs; records without one
-  get an ``__export__.<table>_<id>_<8 hex>`` row in ir_model_data, inserted in
-  bulk like ``BaseModel.__ensure_xml_id``. When a record has several external
+  get an ``__export__.<table>_<id>_<8 hex>`` row in ir_model_data, like
+  ``BaseModel.__ensure_xml_id``: the export query itself tells which rows of
+  a batch lack one, and only those are created (in bulk, per batch). When a record has several external
   IDs, the most recent one (highest ir_model_data id) is used;
 - many2many values joined by "," in the comodel's order (``pairs_sql`` given
   by the caller yields ``src, dst, pos``);
@@ -88,57 +89,81 @@ class SqlExporter:
         self.cr = cr
         self.batch_size = batch_size
         self._cursor_seq = itertools.count()
+        self.created = 0  # external IDs created by the last iter_batches
 
     # -- external IDs ---------------------------------------------------
-    def _insert_missing_xids(self, model, table, ids_sql, params=()):
+    def _xids(self, model, table, ids):
+        """``{id: external ID}`` of ``ids`` of ``model``, creating the missing
+        ones (only the few the export query found without one)."""
+        ids = sorted(set(ids))
         self.cr.execute(
-            f"""
+            """
             INSERT INTO ir_model_data (module, model, name, res_id)
             SELECT '__export__', %s,
                    %s || '_' || s.id || '_' || substr(md5(random()::text), 1, 8),
                    s.id
-              FROM ({ids_sql}) AS s(id)
-             WHERE s.id IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM ir_model_data d
+              FROM unnest(%s::int[]) AS s(id)
+             WHERE NOT EXISTS (SELECT 1 FROM ir_model_data d
                                 WHERE d.model = %s AND d.res_id = s.id)
             """,
-            [model, table, *params, model],
+            [model, table, ids, model],
         )
-        return self.cr.rowcount
+        self.created += self.cr.rowcount
+        # read back as XID_SQL does: the most recent one wins
+        self.cr.execute(
+            """
+            SELECT DISTINCT ON (res_id) res_id,
+                   CASE WHEN module <> '' THEN module || '.' || name ELSE name END
+              FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)
+             ORDER BY res_id, id DESC
+            """,
+            [model, ids],
+        )
+        return dict(self.cr.fetchall())
 
-    def ensure_xmlids(self, spec):
-        """Create the missing external IDs of the records and their targets."""
-        records = f"SELECT t.id FROM {quote(spec.table)} t WHERE {spec.where_sql}"
-        created = self._insert_missing_xids(spec.model, spec.table, records)
-        for fspec in spec.fields:
-            if fspec.python:
-                continue  # Odoo's own export creates those
-            if fspec.type == "many2one":
-                ids_sql = (
-                    f"SELECT DISTINCT {self._value_sql(fspec)} FROM "
-                    f"{quote(spec.table)} t WHERE {spec.where_sql}"
-                )
-            elif fspec.type == "many2many":
-                ids_sql = (
-                    f"SELECT DISTINCT p.dst FROM ({fspec.pairs_sql}) p "
-                    f"WHERE p.src IN ({records})"
-                )
-            else:
-                continue
-            created += self._insert_missing_xids(
-                fspec.comodel, fspec.comodel_table, ids_sql
+    def _fill_missing_xids(self, spec, rows, refs):
+        """Give external IDs to the cells of ``rows`` (lists: ``id, xid,
+        cells..., many2many targets..., refs``, see :meth:`build_query`) whose
+        record or targets had none."""
+        end = 2 + len(spec.fields)
+        if any(not row[1] for row in rows):
+            xids = self._xids(
+                spec.model, spec.table, [row[0] for row in rows if not row[1]]
             )
-        if created > 1000:
-            # fresh statistics, or the export query is planned for a few rows
-            self.cr.execute("ANALYZE ir_model_data")
-        return created
+            for row in rows:
+                row[1] = row[1] or xids[row[0]]
+        for k, (i, fspec) in enumerate(refs):
+            missing = [row for row in rows if row[-1] and row[-1][k]]
+            if not missing:
+                continue
+            if fspec.type == "many2one":
+                xids = self._xids(
+                    fspec.comodel, fspec.comodel_table, [row[-1][k] for row in missing]
+                )
+                for row in missing:
+                    row[i] = xids[row[-1][k]]
+                continue
+            # the query gave the ordered targets of those cells
+            column = end + sum(1 for _i, f in refs[:k] if f.type == "many2many")
+            xids = self._xids(
+                fspec.comodel,
+                fspec.comodel_table,
+                [dst for row in missing for dst in row[column]],
+            )
+            for row in missing:
+                row[i] = ",".join(xids[dst] for dst in row[column])
 
     # -- rows -----------------------------------------------------------
     def build_query(self, spec, neutralise=False):
-        """The SELECT giving ``id, xid, cells...`` ordered by id, and params.
+        """The SELECT giving ``id, xid, cells..., many2many targets..., refs``
+        ordered by id, and params.
 
         The external IDs of each model are computed once (a CTE) and joined
-        by hash wherever that model is referenced.
+        by hash wherever that model is referenced. ``refs`` is NULL unless the
+        record or a target has no external ID: then an array with, per
+        relational column (:meth:`_relational_fields` order), the many2one id
+        without external ID, or 1 for a many2many cell missing some; that
+        cell's ordered target ids are then in its "many2many targets" column.
         """
         xid_models = []
 
@@ -148,6 +173,9 @@ class SqlExporter:
             return f"xid{xid_models.index(model)}"
 
         selects = ["t.id", "COALESCE(x0.xid, '')"]
+        missing = ["x0.xid IS NULL"]
+        refs = []
+        dsts = []
         joins = [f"LEFT JOIN {xid_table(spec.model)} x0 ON x0.res_id = t.id"]
         for i, fspec in enumerate(spec.fields, 1):
             col = self._value_sql(fspec)
@@ -157,14 +185,22 @@ class SqlExporter:
                 table = xid_table(fspec.comodel)
                 joins.append(f"LEFT JOIN {table} x{i} ON x{i}.res_id = {col}")
                 selects.append(f"COALESCE(x{i}.xid, '')")
+                missing.append(f"({col} IS NOT NULL AND x{i}.xid IS NULL)")
+                refs.append(f"CASE WHEN x{i}.xid IS NULL THEN ({col})::int END")
             elif fspec.type == "many2many":
                 table = xid_table(fspec.comodel)
                 joins.append(
                     f"LEFT JOIN (SELECT p.src, string_agg(x.xid, ',' ORDER BY p.pos) "
-                    f"AS cell FROM ({fspec.pairs_sql}) p JOIN {table} x "
+                    f"AS cell, bool_or(x.res_id IS NULL) AS miss, "
+                    f"CASE WHEN bool_or(x.res_id IS NULL) THEN "
+                    f"array_agg(p.dst ORDER BY p.pos) END AS dsts "
+                    f"FROM ({fspec.pairs_sql}) p LEFT JOIN {table} x "
                     f"ON x.res_id = p.dst GROUP BY p.src) m{i} ON m{i}.src = t.id"
                 )
                 selects.append(f"COALESCE(m{i}.cell, '')")
+                missing.append(f"m{i}.miss")
+                refs.append(f"CASE WHEN m{i}.miss THEN 1 END")
+                dsts.append(f"m{i}.dsts")
             elif fspec.type in FLOAT_TYPES:
                 selects.append(f"{col}::float8")
             else:
@@ -174,6 +210,10 @@ class SqlExporter:
                 if neutralise and fspec.is_text:
                     expr = sql_neutralise(expr)
                 selects.append(expr)
+        selects.extend(dsts)
+        selects.append(
+            f"CASE WHEN {' OR '.join(missing)} THEN ARRAY[{', '.join(refs)}]::int[] END"
+        )
         ctes = ", ".join(
             f"xid{i} AS MATERIALIZED {XID_SQL}" for i in range(len(xid_models))
         )
@@ -182,6 +222,15 @@ class SqlExporter:
             f"{' '.join(joins)} WHERE {spec.where_sql} ORDER BY t.id"
         )
         return query, xid_models
+
+    @staticmethod
+    def _relational_fields(spec):
+        """``(row index, field)`` of the relational columns the SQL renders."""
+        return [
+            (i, f)
+            for i, f in enumerate(spec.fields, 2)
+            if f.type in ("many2one", "many2many") and not f.python
+        ]
 
     @staticmethod
     def _value_sql(fspec):
@@ -208,6 +257,9 @@ class SqlExporter:
         ]
         python_fields = [f for f in spec.fields if f.python]
         python_index = [i for i, f in enumerate(spec.fields, 2) if f.python]
+        refs = self._relational_fields(spec)
+        end = 2 + len(spec.fields)
+        self.created = 0
         # A cursor is planned for its first rows (nested loops over the
         # external ID subqueries): we read them all, so plan for that.
         self.cr.execute("SET LOCAL cursor_tuple_fraction = 1.0")
@@ -221,8 +273,14 @@ class SqlExporter:
                 fetched = cursor.fetchmany(self.batch_size)
                 if not fetched:
                     break
+                missing = [row for row in fetched if row[-1] is not None]
+                if missing:
+                    missing = [list(row) for row in missing]
+                    self._fill_missing_xids(spec, missing, refs)
+                    fixed = {row[0]: row for row in missing}
+                    fetched = [fixed.get(row[0], row) for row in fetched]
                 if not floats and not python_fields:
-                    yield [row[1:] for row in fetched]
+                    yield [row[1:end] for row in fetched]
                     continue
                 extra = {}
                 if python_fields:
@@ -245,7 +303,10 @@ class SqlExporter:
                         cells = extra.get(row[0], {})
                         for i, fspec in zip(python_index, python_fields, strict=True):
                             row[i] = cells.get(fspec.name, "")
-                    batch.append(row[1:])
+                    batch.append(row[1:end])
                 yield batch
         finally:
             cursor.close()
+        if self.created > 1000:
+            # fresh statistics, or the next queries are planned for a few rows
+            self.cr.execute("ANALYZE ir_model_data")

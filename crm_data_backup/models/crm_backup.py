@@ -434,7 +434,6 @@ class CrmBackup(models.Model):
         )
         if not exporter.cr.fetchone()[0]:
             return None
-        exporter.ensure_xmlids(spec)
         header = spec.header
         entry = {"model": spec.model, "fields": header}
         if xlsx:

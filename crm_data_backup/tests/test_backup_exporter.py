@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
 
+from odoo import Command
+
 from ..engine.cells import neutralise
 from ..engine.exporter import SqlExporter
 from .common import BackupCommon, export_cells
@@ -36,7 +38,6 @@ class TestExporterEquivalence(BackupCommon):
         env.flush_all()
         spec = env["crm.backup.object"]._object_spec(model_name, domain, own_only)
         exporter = SqlExporter(env.cr, batch_size=3)  # several batches
-        exporter.ensure_xmlids(spec)
         rows = [row for batch in exporter.iter_batches(spec) for row in batch]
         return spec, rows
 
@@ -123,6 +124,47 @@ class TestExporterEquivalence(BackupCommon):
         self.export_target("res.partner", [("id", "=", partner.id)])
         after = self.env["ir.model.data"].search_count([("module", "=", "__export__")])
         self.assertEqual(before, after)
+
+    def test_only_missing_external_ids_are_created(self):
+        """Records and targets without external ID get one in whichever batch
+        they show up; the others keep theirs, and a second export creates
+        nothing and gives the same cells."""
+        tags = self.env["res.partner.category"].create(
+            [{"name": name} for name in ("b tag", "a tag", "c tag")]
+        )
+        parent = self.env["res.partner"].create({"name": "Parent", "is_company": True})
+        children = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Child {i}",
+                    "parent_id": parent.id,
+                    "category_id": [Command.set(tags.ids)],
+                }
+                for i in range(7)
+            ]
+        )
+        Data = self.env["ir.model.data"]
+        Data.create(
+            [
+                {"module": "xid_test", "name": "b_tag", "model": tags._name}
+                | {"res_id": tags[0].id},
+                {"module": "xid_test", "name": "child_3", "model": parent._name}
+                | {"res_id": children[3].id},
+            ]
+        )
+        domain = [("id", "in", (parent | children).ids)]
+        before = Data.search_count([("module", "=", "__export__")])
+        spec, rows = self.assert_same_as_export_data("res.partner", domain)
+        created = Data.search_count([("module", "=", "__export__")]) - before
+        self.assertEqual(created, 1 + 6 + 2, "parent, 6 children, 2 tags")
+        self.assertEqual(rows[4][0], "xid_test.child_3")
+        tag_cells = rows[1][spec.header.index("category_id/id")].split(",")
+        self.assertEqual(tag_cells[1], "xid_test.b_tag", "comodel order kept")
+        parents = {row[spec.header.index("parent_id/id")] for row in rows[1:]}
+        self.assertEqual(parents, {rows[0][0]}, "target created in an earlier batch")
+        _spec, again = self.export_target("res.partner", domain)
+        self.assertEqual(again, rows)
+        self.assertEqual(Data.search_count([("module", "=", "__export__")]), before + 9)
 
     def test_many2many_order_and_commas(self):
         company = self.data["company"]

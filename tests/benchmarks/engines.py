@@ -37,7 +37,6 @@ def export_rows(env, model, domain, fields, path):
     by_header = {f.header: f for f in spec.fields}
     spec.fields = [by_header[path] for path in fields if path != "id"]
     exporter = exporter_mod.SqlExporter(env.cr)
-    exporter.ensure_xmlids(spec)
     with open(path, "wb") as stream:
         # as crm.backup._export_object: formula-like cells neutralised in SQL
         writer = writer_mod.CsvWriter(stream, spec.header)
