@@ -453,8 +453,11 @@ class TestRestoreRun(RestoreCase):
         rows = list(book["Changes"].iter_rows(values_only=True))
         self.assertIn(("Alice", "Email", "new@x.com", "alice@x.com"), rows)
 
-    def test_restore_from_stored_backup(self):
-        """End to end: a real backup made by the backup engine."""
+    def _planned_from_stored_backup(self, file_format):
+        """A real backup made by the backup engine, damaged data, a plan."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm_data_backup.file_format", file_format
+        )
         backup = self.env["crm.backup"].request_backup()
         backup.action_run()
         self.assertEqual(backup.state, "done")
@@ -471,6 +474,11 @@ class TestRestoreRun(RestoreCase):
         restore.action_plan()
         self.assertEqual(restore.state, "planned", restore.error_message)
         restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        return restore
+
+    def test_restore_from_stored_backup(self):
+        """End to end: a real backup made by the backup engine."""
+        restore = self._planned_from_stored_backup("csv")
         self.assertTrue(self.run_restore(restore))
         self.assertSnapshot()
         self.assertEqual(restore.restored_record_count, 2)
@@ -480,23 +488,7 @@ class TestRestoreRun(RestoreCase):
 
     def test_restore_from_xlsx_backup(self):
         """End to end with the backup engine's XLSX format."""
-        self.env["ir.config_parameter"].sudo().set_param(
-            "crm_data_backup.file_format", "xlsx"
-        )
-        backup = self.env["crm.backup"].request_backup()
-        backup.action_run()
-        self.assertEqual(backup.state, "done")
-        self.damage()
-        restore = self.new_restore(
-            "contacts",
-            b"",
-            self.fields,
-            source="backup",
-            backup_id=backup.id,
-            upload_file=False,
-        )
-        restore.action_plan()
-        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        restore = self._planned_from_stored_backup("xlsx")
         self.assertTrue(self.run_restore(restore), restore.error_message)
         self.assertSnapshot()
         self.assertEqual(self.p1.function, "=cmd|' /C calc'!A0")
