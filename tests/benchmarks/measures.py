@@ -68,6 +68,17 @@ def _tmpfile(suffix):
     return path
 
 
+def _timed_csv(env, write):
+    """Time ``write(path)`` into a scratch CSV file, then forget its effects."""
+    path = _tmpfile(".csv")
+    try:
+        rows, seconds, rss = timed(env, write, path)
+    finally:
+        os.unlink(path)
+    env.cr.rollback()
+    return _result(seconds, rows, rss)
+
+
 def _result(seconds, rows, rss, **extra):
     return {"seconds": seconds, "rows": rows, "rss": rss, **extra}
 
@@ -80,9 +91,8 @@ def generate(env, size):
 
 def export_data(env):
     """What a user runs by hand: the import-compatible export, written as CSV."""
-    path = _tmpfile(".csv")
 
-    def run():
+    def run(path):
         partners = (
             env["res.partner"]
             .with_context(active_test=False)
@@ -95,42 +105,28 @@ def export_data(env):
             writer.writerows(datas)
         return len(datas)
 
-    try:
-        rows, seconds, rss = timed(env, run)
-    finally:
-        os.unlink(path)
-    env.cr.rollback()
-    return _result(seconds, rows, rss)
+    return _timed_csv(env, run)
 
 
 def copy(env):
     """PostgreSQL COPY of the same rows and cells: the floor of any exporter."""
-    path = _tmpfile(".csv")
 
-    def run():
+    def run(path):
         with open(path, "w", encoding="utf-8") as out:
             env.cr.copy_expert(COPY_SQL, out)
         return env.cr.rowcount
 
-    try:
-        rows, seconds, rss = timed(env, run)
-    finally:
-        os.unlink(path)
-    env.cr.rollback()
-    return _result(seconds, rows, rss)
+    return _timed_csv(env, run)
 
 
 def engine_export(env):
     """Our exporter class on the same rows and fields."""
-    path = _tmpfile(".csv")
-    try:
-        rows, seconds, rss = timed(
-            env, engines.export_rows, env, "res.partner", CONTACTS_DOMAIN, FIELDS, path
-        )
-    finally:
-        os.unlink(path)
-    env.cr.rollback()
-    return _result(seconds, rows, rss)
+    return _timed_csv(
+        env,
+        lambda path: engines.export_rows(
+            env, "res.partner", CONTACTS_DOMAIN, FIELDS, path
+        ),
+    )
 
 
 def full_backup(env):
