@@ -39,14 +39,7 @@ class _OrmClient:
 @pytest.fixture(scope="module")
 def done_restore(server, users, backup, e2e_db):
     """A restore run to the end by the backup administrator (nothing to change)."""
-    flow = RestoreFlow(
-        login(server, "backup_admin", users), users["backup_admin"]["password"]
-    )
-    restore_id = flow.create("contacts", ["city"], backup_id=backup["id"])
-    flow.plan(restore_id)
-    flow.run(restore_id)
-    assert wait_restore(e2e_db, restore_id) == "done"
-    return restore_id
+    return _fresh_done_restore(server, users, backup, e2e_db)
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +141,7 @@ def test_restore_access(
 
 
 def _fresh_done_restore(server, users, backup, e2e_db):
+    """A new restore of the contacts' city, run to the end by the backup admin."""
     flow = RestoreFlow(
         login(server, "backup_admin", users), users["backup_admin"]["password"]
     )
