@@ -22,6 +22,7 @@ from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
 from .fast_target import FastOrmTarget
 from .request_lock import RESTORE_REQUESTS, serialize_requests
+from .tracking_log import finalize_tracking
 
 _logger = logging.getLogger(__name__)
 
@@ -196,10 +197,12 @@ class _OrmTarget:
         self.automations_done = automations_done
         self.Model = env[model].sudo().with_context(**context)
         self.env = env
+        self.written_ids = []
 
     def write_values(self, ids, vals):
         if self.automations_done is not None:
             self.automations_done.pending_ids.update(ids)
+        self.written_ids.extend(ids)
         self.Model.browse(ids).write(vals)
 
     def create_record(self, xmlid, vals):
@@ -230,6 +233,12 @@ class _OrmTarget:
         self.Model.env.flush_all()
         if self.automations_done is not None:
             self.automations_done.pending_ids.clear()
+
+    def finish(self):
+        """Tracking messages of the written records, created together rather
+        than one by one at commit."""
+        self.flush()
+        finalize_tracking(self.Model, self.written_ids)
 
 
 class CrmBackupRestore(models.Model):

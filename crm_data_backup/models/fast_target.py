@@ -4,16 +4,10 @@
 
 from collections import defaultdict
 
-from markupsafe import escape
-
-from odoo.exceptions import MissingError
-from odoo.tools import clean_context, split_every
-from odoo.tools.mail import generate_tracking_message_id
+from .tracking_log import finalize_tracking, is_tracked
 
 RELATIONAL = ("many2one", "many2many", "one2many")
 X2MANY = ("many2many", "one2many")
-# Records whose tracking messages are created in one go.
-TRACKING_BATCH = 2000
 
 
 class FastOrmTarget:
@@ -27,7 +21,7 @@ class FastOrmTarget:
     patched ``write`` runs them. Skipped: the model's own ``write`` overrides.
 
     Tracking messages, which mail.thread creates one by one at commit, are
-    created by ``finish()`` in batches, with the same values.
+    created by ``finish()`` in batches (see tracking_log), with the same values.
     """
 
     bulk = True
@@ -84,15 +78,6 @@ class FastOrmTarget:
             automation._process(todo, domain_post=domain_post)
 
     @staticmethod
-    def _is_tracked(records):
-        env = records.env
-        return (
-            "mail.thread" in env
-            and isinstance(records, env.registry["mail.thread"])
-            and not env.context.get("tracking_disable")
-        )
-
-    @staticmethod
     def _tracking_candidates(records, fnames):
         # mail.thread.write snapshots every tracked field (some are costly
         # non-stored computes); only the written ones and those computed from
@@ -101,117 +86,9 @@ class FastOrmTarget:
         return set(fnames).union(field.name for field in tree.root)
 
     def finish(self):
-        """What ``mail.thread._track_finalize`` does at commit for the written
-        records, with one message creation per batch instead of per record."""
+        """Tracking messages of the written records, created together."""
         self.flush()
-        Model = self.Model
-        if not self._is_tracked(Model):
-            return
-        data = self.env.cr.precommit.data
-        pending = data.get(f"mail.tracking.{Model._name}") or {}
-        ids = list(dict.fromkeys(i for i in self.written_ids if pending.get(i)))
-        if not ids:
-            return
-        # Taken out of Odoo's own finalisation, which handles any other record.
-        initial = {res_id: pending.pop(res_id) for res_id in ids}
-        bodies = data.get(f"mail.tracking.message.{Model._name}", {})
-        authors = data.get(f"mail.tracking.author.{Model._name}", {})
-        bodies = {i: bodies.pop(i) for i in ids if i in bodies}
-        authors = {i: authors.pop(i) for i in ids if i in authors}
-        Model = Model.sudo()
-        tracked_fields = Model.fields_get(
-            Model._track_get_fields(),
-            attributes=("string", "type", "selection", "currency_field"),
-        )
-        for chunk in split_every(TRACKING_BATCH, ids):
-            self._track_batch(
-                Model.browse(chunk), tracked_fields, initial, bodies, authors
-            )
-            Model.env.flush_all()
-
-    @staticmethod
-    def _track_batch(records, tracked_fields, initial, bodies, authors):
-        # mail.thread._message_track, the log messages being created together.
-        tracking = {}
-        logs = defaultdict(list)  # author: [(record, body, tracking values)]
-        cleaned = records.with_context(clean_context(records.env.context))
-        for record in cleaned:
-            try:
-                changes, values = record._mail_track(tracked_fields, initial[record.id])
-            except MissingError:
-                continue
-            tracking[record.id] = (changes, values)
-            if not changes:
-                continue
-            subtype = record._track_subtype(
-                {name: initial[record.id][name] for name in changes}
-            )
-            author_id = authors[record.id].id if record.id in authors else None
-            if record.id in bodies:
-                body = bodies[record.id]
-            else:
-                body = record._track_get_default_log_message(changes)
-            if subtype:
-                if subtype.exists():
-                    record.message_post(
-                        body=body,
-                        author_id=author_id,
-                        subtype_id=subtype.id,
-                        tracking_value_ids=values,
-                    )
-            elif values:
-                logs[author_id].append((record, body, values))
-        for author_id, entries in logs.items():
-            FastOrmTarget._log_tracking(cleaned, author_id, entries)
-        for record in records:
-            changes, _values = tracking.get(record.id, (None, None))
-            record._message_track_post_template(changes)
-
-    @staticmethod
-    def _log_tracking(records, author_id, entries):
-        # The values mail.thread._message_log gives each record.
-        author_id, email_from = records._message_compute_author(
-            author_id, None, raise_on_email=False
-        )
-        base = {
-            "author_id": author_id,
-            "email_from": email_from,
-            "model": records._name,
-            "record_alias_domain_id": False,
-            "record_company_id": False,
-            "record_name": False,
-            "attachment_ids": False,
-            "message_type": "notification",
-            "is_internal": True,
-            "subject": False,
-            "subtype_id": records.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-            "email_add_signature": False,
-            "partner_ids": False,
-            "reply_to": records.env["mail.thread"]._notify_get_reply_to(
-                default=email_from
-            )[False],
-        }
-        messages = records.sudo()._message_create(
-            [
-                dict(
-                    base,
-                    res_id=record.id,
-                    body=escape(body or ""),
-                    message_id=generate_tracking_message_id("message-notify"),
-                )
-                for record, body, _values in entries
-            ]
-        )
-        # mail.message.create makes them message by message: here in one go.
-        records.env["mail.tracking.value"].sudo().create(
-            [
-                dict(command[2], mail_message_id=message.id)
-                for message, (_record, _body, values) in zip(
-                    messages, entries, strict=True
-                )
-                for command in values
-            ]
-        )
+        finalize_tracking(self.Model, self.written_ids)
 
     def _automations(self, records):
         if "base.automation" not in self.env:
@@ -226,10 +103,7 @@ class FastOrmTarget:
         env = records.env
         records.check_access("write")
         records.check_field_access_rights("write", fnames)
-        thread = "mail.thread" in env and isinstance(
-            records, env.registry["mail.thread"]
-        )
-        tracking = thread and not env.context.get("tracking_disable")
+        tracking = is_tracked(records)
         if tracking and not env.context.get("mail_notrack"):
             records._track_prepare(self._tracking_candidates(records, fnames))
 

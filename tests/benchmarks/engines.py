@@ -77,8 +77,9 @@ def _error(backup):
     return getattr(backup, "error_message", "") or "no reason given"
 
 
-def new_restore(env, backup_id, object_key, field_names):
-    """A draft restore of `field_names` of the object `object_key` from a backup."""
+def new_restore(env, backup_id, object_key, field_names, fast=False):
+    """A draft restore of `field_names` of the object `object_key` from a backup
+    (`fast`: in fast mode)."""
     _require(env, "crm.backup.restore", "action_plan")
     _require(env, "crm.backup.restore", "_execute_restore")
     obj = env.ref(f"crm_data_backup.backup_object_{object_key}")
@@ -90,6 +91,7 @@ def new_restore(env, backup_id, object_key, field_names):
             "backup_id": backup_id,
             "object_id": obj.id,
             "field_ids": [(6, 0, fields.ids)],
+            "fast_mode": fast,
         }
     )
 

@@ -207,15 +207,15 @@ def plan(env, nfields, backup_id):
     return _result(seconds, len(ids), rss)
 
 
-def restore(env, nfields, backup_id, rows=None):
+def restore(env, nfields, backup_id, rows=None, fast=False):
     """Our restore of N fields over every contact, `rows` of them changed
-    (default all): plan, then the job, timed as the job."""
+    (default all): plan, then the job, timed as the job. `fast`: fast mode."""
     fields = RESTORE_FIELDS[nfields]
     ids = _contact_ids(env)
     changed = ids[:rows] if rows else ids
     _mutate(env, changed, fields)
     after = _last_message(env)
-    restore = engines.new_restore(env, backup_id, "contacts", fields)
+    restore = engines.new_restore(env, backup_id, "contacts", fields, fast=fast)
     engines.plan(restore)
     env.cr.commit()
     written, seconds, rss = timed(env, engines.run_restore, restore)

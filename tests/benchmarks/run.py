@@ -244,6 +244,8 @@ def measure_size(odoo, size, args, wanted, results):
         ("plan_5", "plan", {"nfields": 5}),
         ("restore_1", "restore", {"nfields": 1}),
         ("restore_5", "restore", {"nfields": 5}),
+        ("restore_fast_1", "restore", {"nfields": 1, "fast": True}),
+        ("restore_fast_5", "restore", {"nfields": 5, "fast": True}),
         ("load_1", "load", {"nfields": 1, "sample": sample}),
         ("load_5", "load", {"nfields": 5, "sample": sample}),
     ]
@@ -315,7 +317,8 @@ def main():
         "--only",
         type=lambda s: s.split(","),
         help="comma-separated measurements to run (copy, export_data, engine_export, "
-        "full_backup, plan_5, restore_1, restore_5, load_1, load_5)",
+        "full_backup, plan_5, restore_1, restore_5, restore_fast_1, restore_fast_5, "
+        "load_1, load_5)",
     )
     parser.add_argument(
         "--add",
