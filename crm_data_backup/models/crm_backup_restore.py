@@ -440,6 +440,12 @@ class CrmBackupRestore(models.Model):
     date_done = fields.Datetime(
         readonly=True, copy=False, help="When the restore finished."
     )
+    undone_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False, help="Who confirmed the undo."
+    )
+    date_undone = fields.Datetime(
+        readonly=True, copy=False, help="When the undo finished."
+    )
     execution_grant = fields.Char(
         copy=False,
         groups=fields.NO_ACCESS,
@@ -1031,7 +1037,8 @@ class CrmBackupRestore(models.Model):
         self.ensure_one()
         serialize_requests(self.env, RESTORE_REQUESTS)
         self._check_not_running()
-        self._mark_running(job, requested_by_id=self.env.uid)
+        who = "undone_by_id" if job == "undo" else "requested_by_id"
+        self._mark_running(job, **{who: self.env.uid})
         cron = self.env.ref(
             "crm_data_backup.ir_cron_restore_run", raise_if_not_found=False
         )
@@ -1044,8 +1051,7 @@ class CrmBackupRestore(models.Model):
     def _cron_run_restores(self):
         restores = self.sudo().search([("state", "=", "running")], order="id")
         for index, restore in enumerate(restores):
-            user = restore.requested_by_id or self.env.user
-            restore = restore.with_user(user)
+            restore = restore.with_user(restore._job_user())
             try:
                 if restore.job == "undo":
                     restore._execute_undo()
@@ -1192,7 +1198,7 @@ class CrmBackupRestore(models.Model):
             self.env.invalidate_all()
             self._fail("undo", exc)
             return False
-        self.write({"state": "undone", "date_done": fields.Datetime.now()})
+        self.write({"state": "undone", "date_undone": fields.Datetime.now()})
         self.env["crm.backup.audit"]._log(
             "restore_undone",
             backup_id=self.backup_id.id or False,
@@ -1252,8 +1258,13 @@ class CrmBackupRestore(models.Model):
             "danger",
         )
 
+    def _job_user(self):
+        """Who asked for the current job (restore or undo)."""
+        user = self.undone_by_id if self.job == "undo" else self.requested_by_id
+        return user or self.env.user
+
     def _notify(self, title, message, kind):
-        user = self.requested_by_id or self.env.user
+        user = self._job_user()
         # Posted by the system: the requester may have no email address.
         self.sudo().message_post(  # pylint: disable=no-member
             author_id=self.env.ref("base.partner_root").id,

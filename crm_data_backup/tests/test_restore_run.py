@@ -1,5 +1,6 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import datetime
 import io
 import secrets
 import zipfile
@@ -146,9 +147,15 @@ class TestRestoreRun(RestoreCase):
             )
         )
         self.assertTrue(toasts)
-        # Undo.
+        # Undo, later: the restore keeps who ran it and when.
+        restore.date_done = finished = datetime.datetime(2026, 1, 2, 3, 4, 5)
+        self.assertFalse(restore.undone_by_id or restore.date_undone)
         self.assertTrue(self.run_restore(restore, "undo"))
         self.assertEqual(restore.state, "undone")
+        self.assertEqual(restore.date_done, finished)
+        self.assertEqual(restore.requested_by_id, self.env.user)
+        self.assertEqual(restore.undone_by_id, self.env.user)
+        self.assertGreater(restore.date_undone, finished)
         self.env.invalidate_all()
         for p in self.people:
             for f in self.fields:
