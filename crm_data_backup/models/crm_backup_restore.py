@@ -775,10 +775,31 @@ class CrmBackupRestore(models.Model):
                     Model.browse(res_id).display_name or xmlid,
                     spec.label,
                     self._display(spec, before),
-                    self._display(spec, after),
+                    self._display(spec, after) or _("(empty)"),
                 )
             )
         return rows
+
+    def _record_names(self, plan, xmlids):
+        """``{xmlid: "Name (xmlid)"}``: the live name, else the backup's."""
+        Model = self.env[self.model_name].sudo().with_context(active_test=False)
+        Data = self.env["ir.model.data"].sudo()
+        names = {}
+        for xmlid in xmlids:
+            module, _dot, name = xmlid.partition(".")
+            data = Data.search(
+                [
+                    ("module", "=", module),
+                    ("name", "=", name),
+                    ("model", "=", Model._name),
+                ],
+                limit=1,
+            )
+            label = Model.browse(data.res_id).exists().display_name if data else ""
+            if not label:
+                label = (plan.deleted.get(xmlid) or {}).get(Model._rec_name) or ""
+            names[xmlid] = f"{label} ({xmlid})" if label else xmlid
+        return names
 
     def _plan_html(self, plan, specs):
         parts = [Markup("<h4>%s</h4>") % _("Sample rows")]
@@ -798,16 +819,24 @@ class CrmBackupRestore(models.Model):
             )
         else:
             parts.append(Markup("<p>%s</p>") % _("No value differs from the backup."))
+        deleted = list(plan.deleted)[:50]
+        names = self._record_names(
+            plan, {xmlid for xmlid, _f, _r in plan.conflicts[:50]} | set(deleted)
+        )
         if plan.conflicts:
+            labels = {spec.name: spec.label for spec in specs}
             parts.append(Markup("<h4>%s</h4>") % _("Conflicts (skipped)"))
             items = Markup("").join(
-                Markup("<li>%s, %s: %s</li>") % (xmlid, name, reason)
+                Markup("<li>%s, %s: %s</li>")
+                % (names[xmlid], labels.get(name, name), reason)
                 for xmlid, name, reason in plan.conflicts[:50]
             )
             parts.append(Markup("<ul>%s</ul>") % items)
         if plan.deleted:
             parts.append(Markup("<h4>%s</h4>") % _("Deleted since the backup"))
-            parts.append(Markup("<p>%s</p>") % ", ".join(list(plan.deleted)[:50]))
+            parts.append(
+                Markup("<p>%s</p>") % ", ".join(names[xmlid] for xmlid in deleted)
+            )
         return Markup("").join(parts)
 
     def action_download_plan(self):

@@ -49,6 +49,12 @@ class TestRestorePlan(RestoreCase):
         self.assertEqual(restore.deleted_count, 1)
         self.assertIn(xmlid_2, restore.plan_html)
         self.assertIn("changed since backup", restore.plan_html)
+        # A blank from the backup reads as such; a conflict names its record
+        # and field as the user knows them.
+        self.assertIn("(empty)", restore.plan_html)
+        label = Model._fields[rel_field]._description_string(self.env)
+        self.assertIn(f"{records[0].display_name} (", restore.plan_html)
+        self.assertIn(f", {label}: ", restore.plan_html)
         domain = [] if key == "custom" else self.obj(key)._get_domain()
         live = Model.with_context(active_test=False).search_count(domain)
         self.assertEqual(restore.created_since_count, live - 3)
