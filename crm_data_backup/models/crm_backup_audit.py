@@ -73,10 +73,31 @@ class CrmBackupAudit(models.Model):
     field_names = fields.Char(
         readonly=True, help="Technical names of the fields concerned."
     )
+    field_labels = fields.Char(
+        "Fields",
+        compute="_compute_field_labels",
+        help="The fields concerned, as users know them.",
+    )
     record_count = fields.Integer(
         readonly=True, help="How many records were concerned."
     )
     details = fields.Text(readonly=True, help="Counts, reasons and other details.")
+
+    @api.depends("field_names", "object_id")
+    def _compute_field_labels(self):
+        for entry in self:
+            names = [n for n in (entry.field_names or "").split(",") if n]
+            model = entry.object_id.sudo().model_name
+            if names and model in self.env:
+                model_fields = self.env[model]._fields
+                entry.field_labels = ", ".join(
+                    model_fields[name]._description_string(self.env)
+                    if name in model_fields
+                    else name
+                    for name in names
+                )
+            else:
+                entry.field_labels = ", ".join(names)
 
     @api.model
     def _log(self, action, **values):

@@ -133,6 +133,8 @@ class TestRestoreRun(RestoreCase):
         executed = audit[0]
         self.assertEqual(executed.record_count, 2)
         self.assertIn("email", executed.field_names)
+        self.assertIn("Email", executed.field_labels.split(", "))
+        self.assertNotIn("category_id", executed.field_labels)
         # Inbox notification with counts, and a toast on the bus.
         self.assertIn("2 records restored", restore.message_ids[0].body)
         self.assertIn(self.env.user.partner_id, restore.message_ids[0].partner_ids)
