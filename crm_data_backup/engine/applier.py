@@ -20,7 +20,7 @@ def to_orm(ftype, value):
 def to_json(ftype, value):
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
-    if ftype == "many2many":
+    if ftype == "many2many" or isinstance(value, set | frozenset):
         return sorted(value or ())
     return value
 
@@ -37,19 +37,53 @@ def from_json(ftype, value):
     return value
 
 
-def dump_undo(model, field_types, before, created_ids):
-    """Gzipped JSON of the values a restore replaces (and records it creates)."""
-    data = {
-        "format": UNDO_FORMAT,
-        "model": model,
-        "fields": field_types,
-        "values": {
-            str(res_id): {f: to_json(field_types[f], v) for f, v in values.items()}
-            for res_id, values in before.items()
-        },
-        "created_ids": sorted(created_ids),
+def _values_json(values_by_id, field_types=None):
+    """``{id: {field: value}}`` as JSON members (without the braces)."""
+    types = field_types or {}
+    return ",".join(
+        json.dumps(str(res_id))
+        + ":"
+        + json.dumps(
+            {f: to_json(types.get(f), v) for f, v in values.items()},
+            separators=(",", ":"),
+        )
+        for res_id, values in values_by_id.items()
+    )
+
+
+def _values_from_json(data, field_types):
+    return {
+        int(res_id): {f: from_json(field_types[f], v) for f, v in vals.items()}
+        for res_id, vals in data.items()
     }
-    return gzip.compress(json.dumps(data, separators=(",", ":")).encode())
+
+
+class UndoWriter:
+    """Write the values a restore replaces (and the records it creates) as
+    gzipped JSON into a binary file, batch by batch."""
+
+    def __init__(self, fileobj):
+        self.gzip = gzip.GzipFile(fileobj=fileobj, mode="wb")
+        self.gzip.write(b'{"values":{')
+        self.empty = True
+
+    def add(self, before):
+        if not before:
+            return
+        if not self.empty:
+            self.gzip.write(b",")
+        self.gzip.write(_values_json(before).encode())
+        self.empty = False
+
+    def close(self, model, field_types, created_ids):
+        tail = {
+            "format": UNDO_FORMAT,
+            "model": model,
+            "fields": field_types,
+            "created_ids": sorted(created_ids),
+        }
+        self.gzip.write(b"}," + json.dumps(tail, separators=(",", ":"))[1:].encode())
+        self.gzip.close()
 
 
 def load_undo(blob):
@@ -57,11 +91,36 @@ def load_undo(blob):
     if data.get("format") != UNDO_FORMAT:
         raise ValueError("unknown undo format")
     types = data["fields"]
-    values = {
-        int(res_id): {f: from_json(types[f], v) for f, v in vals.items()}
-        for res_id, vals in data["values"].items()
-    }
+    values = _values_from_json(data["values"], types)
     return data["model"], types, values, data["created_ids"]
+
+
+class ChangeSpool:
+    """A plan's changes kept in a binary file (one JSON line per batch)
+    rather than in memory, read back batch by batch."""
+
+    def __init__(self, fileobj):
+        self.file = fileobj
+        self.count = 0
+
+    def add(self, changes, before):
+        if changes:
+            line = "[{%s},{%s}]\n" % (_values_json(changes), _values_json(before))
+            self.file.write(line.encode())
+            self.count += len(changes)
+
+    def __call__(self, changes, before):
+        self.add(changes, before)
+
+    def batches(self, field_types):
+        """``(changes, before)`` per batch, in the order they were added."""
+        self.file.seek(0)
+        for line in self.file:
+            changes, before = json.loads(line)
+            yield (
+                _values_from_json(changes, field_types),
+                _values_from_json(before, field_types),
+            )
 
 
 class Applier:
@@ -73,11 +132,17 @@ class Applier:
     field set, whatever their values.
     """
 
-    def __init__(self, target, field_types, batch_size=1000, progress=None):
+    def __init__(self, target, field_types, batch_size=1000, progress=None, total=None):
         self.target = target
         self.field_types = field_types
         self.batch_size = batch_size
         self.progress = progress
+        # What the progress reports count down from (the plan's estimate
+        # when changes come in parts).
+        self.total = total or 0
+        self.done = 0
+        self.records_written = 0
+        self.values_written = 0
 
     def _vals(self, values):
         return {f: to_orm(self.field_types[f], v) for f, v in values.items()}
@@ -105,8 +170,12 @@ class Applier:
 
     def apply(self, changes, recreate=None):
         """Write every change, then recreate records; returns counts."""
-        total = len(changes) + len(recreate or {})
-        done = 0
+        self.total = len(changes) + len(recreate or {})
+        self.write_changes(changes)
+        return self.finish(recreate)
+
+    def write_changes(self, changes):
+        """Write a part of the changes, their tracking included."""
         pending = 0
         bulk = getattr(self.target, "bulk", False)
         for chunk, vals in self._batches(changes):
@@ -114,27 +183,37 @@ class Applier:
                 self.target.write_rows(vals)
             else:
                 self.target.write_values(chunk, vals)
-            done += len(chunk)
+            self.done += len(chunk)
             pending += len(chunk)
             # A bulk batch is flushed on its own: its UPDATEs are one unit.
             if bulk or pending >= self.batch_size:
                 self.target.flush()
                 pending = 0
                 if self.progress:
-                    self.progress(done, total - done)
+                    self.progress(self.done, max(self.total - self.done, 0))
+        self._finish_target()
+        self.records_written += len(changes)
+        self.values_written += sum(len(v) for v in changes.values())
+
+    def finish(self, recreate=None):
+        """Recreate records, then the counts of everything written."""
         created = {}
         for xmlid, values in (recreate or {}).items():
             created[xmlid] = self.target.create_record(xmlid, self._vals(values))
-            done += 1
+            self.done += 1
+        if created:
+            self._finish_target()
+        if self.progress:
+            self.progress(self.done, 0)
+        return {
+            "records_written": self.records_written,
+            "values_written": self.values_written,
+            "records_created": len(created),
+            "created_ids": sorted(created.values()),
+        }
+
+    def _finish_target(self):
         self.target.flush()
         finish = getattr(self.target, "finish", None)
         if finish:
             finish()
-        if self.progress:
-            self.progress(done, 0)
-        return {
-            "records_written": len(changes),
-            "values_written": sum(len(v) for v in changes.values()),
-            "records_created": len(created),
-            "created_ids": sorted(created.values()),
-        }

@@ -42,6 +42,9 @@ class Plan:
     conflicts: list = field(default_factory=list)  # first conflicts, for display
     conflict_count: int = 0
     samples: list = field(default_factory=list)  # (xmlid, id, field, before, after)
+    # Records with a change; ``changes``/``before`` hold them unless the plan
+    # hands them over batch by batch (see Planner.plan).
+    change_count: int = 0
     changes: dict = field(default_factory=dict)  # id -> {field: target value}
     before: dict = field(default_factory=dict)  # id -> {field: live value}
 
@@ -53,7 +56,7 @@ class Plan:
         return {
             "records_in_backup": self.backup_count,
             "records_matched": self.matched_count,
-            "records_to_change": len(self.changes),
+            "records_to_change": self.change_count,
             "deleted_since": len(self.deleted),
             "created_since": self.created_since_count,
             "conflicts": self.conflict_count,
@@ -119,17 +122,21 @@ class Planner:
         self.recreate_fields = list(recreate_fields or [])
         self.planned = {f.name for f in self.fields}
 
-    def plan(self, rows):
-        """``rows`` yields ``(xmlid, {field: parsed value})``."""
+    def plan(self, rows, on_batch=None):
+        """``rows`` yields ``(xmlid, {field: parsed value})``.
+
+        With ``on_batch``, the changes are not kept in the plan: each batch's
+        ``(changes, before)`` is passed to it, so memory stays bounded.
+        """
         plan = Plan(fields={f.name: FieldPlan() for f in self.fields})
         batch = []
         for row in rows:
             batch.append(row)
             if len(batch) >= self.batch_size:
-                self._plan_batch(plan, batch)
+                self._plan_batch(plan, batch, on_batch)
                 batch = []
         if batch:
-            self._plan_batch(plan, batch)
+            self._plan_batch(plan, batch, on_batch)
         plan.created_since_count = len(set(self.live.object_ids()) - plan.matched_ids)
         return plan
 
@@ -180,7 +187,15 @@ class Planner:
         if len(plan.conflicts) < CONFLICT_LIST_SIZE:
             plan.conflicts.append((xmlid, spec.name, reason))
 
-    def _plan_batch(self, plan, batch):
+    def _plan_batch(self, plan, batch, on_batch=None):
+        changed = len(plan.changes)
+        self._compare_batch(plan, batch)
+        plan.change_count += len(plan.changes) - changed
+        if on_batch is not None:
+            on_batch(plan.changes, plan.before)
+            plan.changes, plan.before = {}, {}
+
+    def _compare_batch(self, plan, batch):
         plan.backup_count += len(batch)
         found = self.live.resolve(self.model, [xmlid for xmlid, _v in batch])
         refs = self._resolve_references(batch)

@@ -5,6 +5,7 @@ import datetime
 import io
 import logging
 import secrets
+import tempfile
 import threading
 import time
 
@@ -16,7 +17,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..engine.applier import Applier, dump_undo, load_undo
+from ..engine.applier import Applier, ChangeSpool, UndoWriter, load_undo
 from ..engine.cells import PARSABLE_TYPES, column_field
 from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
@@ -29,6 +30,10 @@ _logger = logging.getLogger(__name__)
 # Any 64-bit key of our own: "crm_data_backup restore".
 RESTORE_LOCK_KEY = 0x63726D5F72657374
 GRANT_MINUTES = 15
+# Rows of changes in the downloadable plan.
+PLAN_SHEET_ROWS = 100_000
+# Backup rows compared (and changes spooled) at a time.
+PLAN_BATCH = 5000
 MAGIC_FIELDS = {"id", "create_uid", "create_date", "write_uid", "write_date"}
 OBJECT_SINGULAR = {
     "contacts": "Contact",
@@ -40,6 +45,10 @@ OBJECT_SINGULAR = {
     "calls": "Call",
     "tasks": "Task",
 }
+
+
+def _discard(_changes, _before):
+    """A plan's batch of changes, not kept."""
 
 
 class RestoreLockBusy(UserError):
@@ -628,8 +637,9 @@ class CrmBackupRestore(models.Model):
             )
         return specs
 
-    def _compute_plan(self, reader):
-        """Plan against the live database, from a validated reader."""
+    def _compute_plan(self, reader, on_batch=None):
+        """Plan against the live database, from a validated reader; with
+        ``on_batch``, changes are handed over batch by batch (see Planner)."""
         self.ensure_one()
         entry = self._find_entry(reader)
         if not entry:
@@ -661,9 +671,15 @@ class CrmBackupRestore(models.Model):
         types = {s.name: s.type for s in (recreate_specs or specs)}
         domain = [] if self.object_id.is_custom else self.object_id._get_domain()
         live = _LiveRecords(self.env, self.model_name, domain)
-        planner = Planner(self.model_name, specs, live, recreate_fields=recreate_specs)
+        planner = Planner(
+            self.model_name,
+            specs,
+            live,
+            batch_size=PLAN_BATCH,
+            recreate_fields=recreate_specs,
+        )
         try:
-            plan = planner.plan(reader.iter_rows(entry, types))
+            plan = planner.plan(reader.iter_rows(entry, types), on_batch=on_batch)
         except BackupFileError as exc:
             raise UserError(str(exc)) from None
         return plan, specs, types
@@ -677,7 +693,9 @@ class CrmBackupRestore(models.Model):
             started = time.monotonic()
             reader = restore._open_reader()
             try:
-                plan, specs, _types = restore._compute_plan(reader)
+                # Counts and samples only: the changes are computed again
+                # when the restore runs.
+                plan, specs, _types = restore._compute_plan(reader, _discard)
             finally:
                 reader.close()
             restore._store_plan(plan, specs)
@@ -687,7 +705,7 @@ class CrmBackupRestore(models.Model):
                 restore_id=restore.id,
                 object_id=restore.object_id.id,
                 field_names=",".join(restore.field_ids.mapped("name")),
-                record_count=len(plan.changes),
+                record_count=plan.change_count,
                 details=restore._summary_text(plan),
             )
             _logger.info(
@@ -701,7 +719,7 @@ class CrmBackupRestore(models.Model):
     def _summary_text(self, plan):
         lines = [
             f"records in backup: {plan.backup_count}",
-            f"records to change: {len(plan.changes)}",
+            f"records to change: {plan.change_count}",
             f"deleted since: {len(plan.deleted)}",
             f"created since: {plan.created_since_count}",
             f"conflicts: {plan.conflict_count}",
@@ -735,7 +753,7 @@ class CrmBackupRestore(models.Model):
                 "state": "planned",
                 "plan_date": fields.Datetime.now(),
                 "backup_record_count": plan.backup_count,
-                "change_record_count": len(plan.changes),
+                "change_record_count": plan.change_count,
                 "deleted_count": len(plan.deleted),
                 "created_since_count": plan.created_since_count,
                 "conflict_count": plan.conflict_count,
@@ -846,15 +864,44 @@ class CrmBackupRestore(models.Model):
             raise UserError(_("Compute the plan first."))
         import xlsxwriter
 
-        reader = self._open_reader()
-        try:
-            plan, specs, _types = self._compute_plan(reader)
-        finally:
-            reader.close()
         out = io.BytesIO()
         book = xlsxwriter.Workbook(out, {"in_memory": True})
         bold = book.add_format({"bold": True})
         sheet = book.add_worksheet(_("Plan"))
+        samples = book.add_worksheet(_("Changes"))
+        for col, text in enumerate(
+            (_("Record"), _("Field"), _("Now"), _("After restore"))
+        ):
+            samples.write_string(0, col, text, bold)
+        Model = self.env[self.model_name].sudo().with_context(active_test=False)
+        names = self.field_ids.mapped("name")
+        by_name = {spec.name: spec for spec in self._field_specs(names)}
+        lines = [1]  # next row of the Changes sheet
+
+        def write_changes(changes, before):
+            for res_id, values in changes.items():
+                if lines[0] > PLAN_SHEET_ROWS:
+                    return
+                record_name = Model.browse(res_id).display_name or str(res_id)
+                for name, after in values.items():
+                    spec = by_name[name]
+                    for col, text in enumerate(
+                        (
+                            record_name,
+                            spec.label,
+                            self._display(spec, before[res_id].get(name)),
+                            self._display(spec, after) or _("(empty)"),
+                        )
+                    ):
+                        samples.write_string(lines[0], col, text or "")
+                    lines[0] += 1
+            Model.invalidate_model()
+
+        reader = self._open_reader()
+        try:
+            plan, specs, _types = self._compute_plan(reader, write_changes)
+        finally:
+            reader.close()
         headers = [_("Field"), _("Change"), _("Clear"), _("Unchanged"), _("Conflicts")]
         for col, text in enumerate(headers):
             sheet.write_string(0, col, text, bold)
@@ -868,38 +915,13 @@ class CrmBackupRestore(models.Model):
         row = len(specs) + 2
         for label, value in (
             (_("Records in backup"), plan.backup_count),
-            (_("Records to change"), len(plan.changes)),
+            (_("Records to change"), plan.change_count),
             (_("Deleted since backup"), len(plan.deleted)),
             (_("Created since backup"), plan.created_since_count),
         ):
             sheet.write_string(row, 0, label)
             sheet.write_number(row, 1, value)
             row += 1
-        samples = book.add_worksheet(_("Changes"))
-        for col, text in enumerate(
-            (_("Record"), _("Field"), _("Now"), _("After restore"))
-        ):
-            samples.write_string(0, col, text, bold)
-        by_name = {s.name: s for s in specs}
-        Model = self.env[self.model_name].sudo().with_context(active_test=False)
-        line = 1
-        for res_id, values in plan.changes.items():
-            record_name = Model.browse(res_id).display_name or str(res_id)
-            for name, after in values.items():
-                spec = by_name[name]
-                before = plan.before.get(res_id, {}).get(name)
-                for col, text in enumerate(
-                    (
-                        record_name,
-                        spec.label,
-                        self._display(spec, before),
-                        self._display(spec, after),
-                    )
-                ):
-                    samples.write_string(line, col, text or "")
-                line += 1
-                if line > 100000:
-                    break
         conflicts = book.add_worksheet(_("Conflicts"))
         for col, text in enumerate((_("External ID"), _("Field"), _("Reason"))):
             conflicts.write_string(0, col, text, bold)
@@ -1173,30 +1195,36 @@ class CrmBackupRestore(models.Model):
 
     def _apply_restore(self):
         self._check_choices()
-        reader = self._open_reader()
-        try:
-            plan, _specs, types = self._compute_plan(reader)
-        finally:
-            reader.close()
-        automations = self._automations_context(self.model_name)
-        target = self._target(self.model_name, automations)
-        applier = Applier(
-            target,
-            types,
-            batch_size=self._batch_size(automations),
-            progress=self._progress,
-        )
-        # The snapshot of what changes is taken before writing; it is stored
-        # in the same transaction, so it exists exactly when the writes do.
-        snapshot = dump_undo(self.model_name, types, plan.before, [])
-        result = applier.apply(
-            plan.changes, plan.deleted if self.recreate_deleted else None
-        )
-        if result["created_ids"]:
-            snapshot = dump_undo(
-                self.model_name, types, plan.before, result["created_ids"]
+        with (
+            tempfile.TemporaryFile(prefix="crm_restore_") as spool_file,
+            tempfile.TemporaryFile(prefix="crm_restore_undo_") as undo_file,
+        ):
+            # The whole plan first (spooled to disk: memory stays bounded),
+            # so that it is taken before any write, as reviewed.
+            spool = ChangeSpool(spool_file)
+            undo = UndoWriter(undo_file)
+            reader = self._open_reader()
+            try:
+                plan, _specs, types = self._compute_plan(reader, spool)
+            finally:
+                reader.close()
+            automations = self._automations_context(self.model_name)
+            applier = Applier(
+                self._target(self.model_name, automations),
+                types,
+                batch_size=self._batch_size(automations),
+                progress=self._progress,
+                total=spool.count,
             )
-        self.sudo().undo_data = base64.b64encode(snapshot)
+            for changes, before in spool.batches(types):
+                # The values replaced are saved in the same transaction as
+                # the writes: the undo exists exactly when they do.
+                undo.add(before)
+                applier.write_changes(changes)
+            result = applier.finish(plan.deleted if self.recreate_deleted else None)
+            undo.close(self.model_name, types, result["created_ids"])
+            undo_file.seek(0)
+            self.sudo().undo_data = base64.b64encode(undo_file.read())
         return result, plan
 
     def _target(self, model, automations):

@@ -4,10 +4,14 @@ import datetime
 import io
 import secrets
 import zipfile
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError
+from odoo.tests import BaseCase
 
+from ..engine.applier import ChangeSpool, UndoWriter, load_undo
+from ..models import crm_backup_restore
 from .restore_cases import RestoreCase
 from .restore_common import csv_bytes, export_rows, make_zip
 
@@ -445,6 +449,24 @@ class TestRestoreRun(RestoreCase):
         self.run_restore(restore2)
         self.assertEqual(self.p1.ref, "AUTOMATED")
 
+    def test_plan_batches_one_record_at_a_time(self):
+        """Changes are spooled and written batch by batch: same result."""
+        data = self.backup()
+        self.damage()
+        damaged = {p.id: {f: p[f] for f in self.fields} for p in self.people}
+        with patch.object(crm_backup_restore, "PLAN_BATCH", 1):
+            restore = self.planned(data)
+            self.assertEqual(restore.change_record_count, 2)
+            self.assertEqual(self.line(restore, "phone").change_count, 2)
+            self.assertTrue(self.run_restore(restore))
+            self.assertEqual(restore.restored_record_count, 2)
+            self.assertSnapshot()
+            self.assertTrue(self.run_restore(restore, "undo"))
+        self.env.invalidate_all()
+        for p in self.people:
+            for f in self.fields:
+                self.assertEqual(p[f], damaged[p.id][f], f"undo {p.name}.{f}")
+
     def test_download_plan_xlsx(self):
         data = self.backup()
         self.damage()
@@ -501,3 +523,62 @@ class TestRestoreRun(RestoreCase):
         self.assertTrue(self.run_restore(restore), restore.error_message)
         self.assertSnapshot()
         self.assertEqual(self.p1.function, "=cmd|' /C calc'!A0")
+
+
+class TestSpoolAndUndo(BaseCase):
+    types = {
+        "name": "char",
+        "tags": "many2many",
+        "day": "date",
+        "at": "datetime",
+        "amount": "float",
+        "parent": "many2one",
+    }
+    batches = [
+        (
+            {
+                7: {"name": "Ann", "tags": frozenset({3, 1}), "day": False},
+                2: {"at": datetime.datetime(2026, 1, 2, 3, 4, 5), "amount": 1.5},
+            },
+            {
+                7: {
+                    "name": "Anne",
+                    "tags": frozenset(),
+                    "day": datetime.date(2020, 2, 29),
+                },
+                2: {"at": False, "amount": 0.25},
+            },
+        ),
+        ({}, {}),
+        (
+            {9: {"parent": 4, "name": 'quote " and \\ back'}},
+            {9: {"parent": False, "name": "é"}},
+        ),
+    ]
+
+    def test_spool_gives_back_each_batch(self):
+        with io.BytesIO() as file:
+            spool = ChangeSpool(file)
+            for changes, before in self.batches:
+                spool(changes, before)
+            self.assertEqual(spool.count, 3)
+            back = list(spool.batches(self.types))
+        self.assertEqual(back, [self.batches[0], self.batches[2]])
+
+    def test_undo_written_in_parts_reads_as_one(self):
+        with io.BytesIO() as file:
+            undo = UndoWriter(file)
+            for _changes, before in self.batches:
+                undo.add(before)
+            undo.close("res.partner", self.types, [12, 11])
+            model, types, values, created = load_undo(file.getvalue())
+        self.assertEqual((model, types, created), ("res.partner", self.types, [11, 12]))
+        expected = {**self.batches[0][1], **self.batches[2][1]}
+        self.assertEqual(values, expected)
+
+    def test_empty_undo(self):
+        with io.BytesIO() as file:
+            undo = UndoWriter(file)
+            undo.add({})
+            undo.close("crm.lead", {}, [])
+            self.assertEqual(load_undo(file.getvalue()), ("crm.lead", {}, {}, []))
