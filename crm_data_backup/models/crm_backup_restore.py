@@ -248,6 +248,9 @@ class _OrmTarget:
         than one by one at commit."""
         self.flush()
         finalize_tracking(self.Model, self.written_ids)
+        self.written_ids = []
+        # The next records are others: what the cache holds is dead weight.
+        self.env.invalidate_all()
 
 
 class CrmBackupRestore(models.Model):

@@ -89,6 +89,9 @@ class FastOrmTarget:
         """Tracking messages of the written records, created together."""
         self.flush()
         finalize_tracking(self.Model, self.written_ids)
+        self.written_ids = []
+        # The next records are others: what the cache holds is dead weight.
+        self.env.invalidate_all()
 
     def _automations(self, records):
         if "base.automation" not in self.env:
