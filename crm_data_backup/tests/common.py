@@ -1,6 +1,7 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Shared fixtures: data in every backed-up object, and helpers to read backups."""
+"""Shared fixtures: data in every backed-up object, users of each role, and
+helpers to read backups."""
 
 import csv
 import hashlib
@@ -9,6 +10,7 @@ import json
 import zipfile
 
 from odoo import Command, fields
+from odoo.tests import new_test_user
 
 from odoo.addons.base.tests.common import BaseCommon
 
@@ -27,6 +29,29 @@ OBJECT_KEYS = (
     "conversations",
     "custom",
 )
+
+
+# Users of the access tests: role -> groups. Only ``backup_admin`` is in the backup group.
+ROLE_GROUPS = {
+    "salesman": "sales_team.group_sale_salesman",
+    "internal": "base.group_user",
+    "settings_admin": "base.group_user,base.group_system",
+    "backup_admin": "base.group_user,crm_data_backup.group_crm_backup_admin",
+}
+
+
+class RoleUsersMixin:
+    """Creates the users of ``ROLE_GROUPS`` as class attributes named after their role."""
+
+    @classmethod
+    def _create_role_users(cls, prefix, roles=tuple(ROLE_GROUPS)):
+        """One user per role, login and password ``<prefix>_<role>``."""
+        for role in roles:
+            login = f"{prefix}_{role}"
+            user = new_test_user(
+                cls.env, login=login, password=login, groups=ROLE_GROUPS[role]
+            )
+            setattr(cls, role, user)
 
 
 def set_backup_params(env, **values):
