@@ -107,6 +107,21 @@ def create_custom_model(env):
     return model
 
 
+def create_activity(record, type_xmlid, summary, deadline):
+    """An activity of type ``type_xmlid`` on ``record``, assigned to the admin."""
+    env = record.env
+    return env["mail.activity"].create(
+        {
+            "activity_type_id": env.ref(type_xmlid).id,
+            "res_model_id": env["ir.model"]._get(record._name).id,
+            "res_id": record.id,
+            "summary": summary,
+            "date_deadline": deadline,
+            "user_id": env.ref("base.user_admin").id,
+        }
+    )
+
+
 def create_backup_data(env):
     """One or more records in every object the backup saves; returns them."""
     create_custom_model(env)
@@ -169,25 +184,11 @@ def create_backup_data(env):
         }
     )
     product.product_variant_ids.standard_price = 4.2
-    call = env["mail.activity"].create(
-        {
-            "activity_type_id": env.ref("mail.mail_activity_data_call").id,
-            "res_model_id": env["ir.model"]._get("crm.lead").id,
-            "res_id": deal.id,
-            "summary": "Call the buyer",
-            "date_deadline": "2026-12-01",
-            "user_id": env.ref("base.user_admin").id,
-        }
+    call = create_activity(
+        deal, "mail.mail_activity_data_call", "Call the buyer", "2026-12-01"
     )
-    task = env["mail.activity"].create(
-        {
-            "activity_type_id": env.ref("mail.mail_activity_data_todo").id,
-            "res_model_id": env["ir.model"]._get("res.partner").id,
-            "res_id": contact.id,
-            "summary": "Send the offer",
-            "date_deadline": "2026-12-02",
-            "user_id": env.ref("base.user_admin").id,
-        }
+    task = create_activity(
+        contact, "mail.mail_activity_data_todo", "Send the offer", "2026-12-02"
     )
     message = deal.message_post(
         body="Hello, we agreed on the price.", message_type="comment"
