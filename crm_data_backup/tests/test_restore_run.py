@@ -8,7 +8,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 
 from .restore_cases import RestoreCase
-from .restore_common import csv_bytes, export_rows, make_zip
+from .restore_common import csv_bytes, export_rows, file_spec, make_zip
 
 
 class TestRestoreRun(RestoreCase):
@@ -280,14 +280,9 @@ class TestRestoreRun(RestoreCase):
         rows = export_rows(self.people, columns)
 
         def one(**kw):
-            spec = {
-                "name": "contacts.csv",
-                "object": "contacts",
-                "model": "res.partner",
-                "fields": columns,
-                "rows": rows,
-            }
-            spec.update(kw.pop("spec", {}))
+            spec = file_spec(
+                "contacts", "res.partner", columns, rows, **kw.pop("spec", {})
+            )
             return make_zip([spec], database_uuid=kw.pop("uuid", self.uuid), **kw)
 
         good = one()
