@@ -365,20 +365,33 @@ def wait_for(predicate, timeout, interval=0.2, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def backup_state(db, backup_id):
+# The table of each kind of job, for job_state and wait_job.
+JOB_TABLES = {"backup": "crm_backup", "restore": "crm_backup_restore"}
+
+
+def job_state(db, kind, job_id):
+    """The state of a backup or restore (``kind``), None if there is none."""
     with db.cursor() as cr:
-        cr.execute("SELECT state FROM crm_backup WHERE id = %s", [backup_id])
+        cr.execute(f"SELECT state FROM {JOB_TABLES[kind]} WHERE id = %s", [job_id])
         row = cr.fetchone()
     return row and row[0]
 
 
-def wait_backup(db, backup_id, states=("done", "failed"), timeout=240):
-    """Wait until the backup reaches one of ``states``; returns the state."""
+def wait_job(db, kind, job_id, states, timeout):
+    """Wait until the backup or restore reaches one of ``states``; returns the state."""
     return wait_for(
-        lambda: backup_state(db, backup_id) in states and backup_state(db, backup_id),
+        lambda: job_state(db, kind, job_id) in states and job_state(db, kind, job_id),
         timeout,
-        what=f"backup {backup_id} to reach {states}",
+        what=f"{kind} {job_id} to reach {states}",
     )
+
+
+def backup_state(db, backup_id):
+    return job_state(db, "backup", backup_id)
+
+
+def wait_backup(db, backup_id, states=("done", "failed"), timeout=240):
+    return wait_job(db, "backup", backup_id, states, timeout)
 
 
 def audit_entries(db, **where):
@@ -435,19 +448,11 @@ def restore_lock_held(db):
 
 
 def restore_state(db, restore_id):
-    with db.cursor() as cr:
-        cr.execute("SELECT state FROM crm_backup_restore WHERE id = %s", [restore_id])
-        row = cr.fetchone()
-    return row and row[0]
+    return job_state(db, "restore", restore_id)
 
 
 def wait_restore(db, restore_id, states=("done", "failed"), timeout=300):
-    return wait_for(
-        lambda: restore_state(db, restore_id) in states
-        and restore_state(db, restore_id),
-        timeout,
-        what=f"restore {restore_id} to reach {states}",
-    )
+    return wait_job(db, "restore", restore_id, states, timeout)
 
 
 class RestoreFlow:

@@ -1,6 +1,7 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Shared fixtures: data in every backed-up object, and helpers to read backups."""
+"""Shared fixtures: data in every backed-up object, users of each role, and
+helpers to read backups."""
 
 import csv
 import hashlib
@@ -9,6 +10,7 @@ import json
 import zipfile
 
 from odoo import Command, fields
+from odoo.tests import new_test_user
 
 from odoo.addons.base.tests.common import BaseCommon
 
@@ -27,6 +29,29 @@ OBJECT_KEYS = (
     "conversations",
     "custom",
 )
+
+
+# Users of the access tests: role -> groups. Only ``backup_admin`` is in the backup group.
+ROLE_GROUPS = {
+    "salesman": "sales_team.group_sale_salesman",
+    "internal": "base.group_user",
+    "settings_admin": "base.group_user,base.group_system",
+    "backup_admin": "base.group_user,crm_data_backup.group_crm_backup_admin",
+}
+
+
+class RoleUsersMixin:
+    """Creates the users of ``ROLE_GROUPS`` as class attributes named after their role."""
+
+    @classmethod
+    def _create_role_users(cls, prefix, roles=tuple(ROLE_GROUPS)):
+        """One user per role, login and password ``<prefix>_<role>``."""
+        for role in roles:
+            login = f"{prefix}_{role}"
+            user = new_test_user(
+                cls.env, login=login, password=login, groups=ROLE_GROUPS[role]
+            )
+            setattr(cls, role, user)
 
 
 def set_backup_params(env, **values):
@@ -80,6 +105,21 @@ def create_custom_model(env):
         }
     )
     return model
+
+
+def create_activity(record, type_xmlid, summary, deadline):
+    """An activity of type ``type_xmlid`` on ``record``, assigned to the admin."""
+    env = record.env
+    return env["mail.activity"].create(
+        {
+            "activity_type_id": env.ref(type_xmlid).id,
+            "res_model_id": env["ir.model"]._get(record._name).id,
+            "res_id": record.id,
+            "summary": summary,
+            "date_deadline": deadline,
+            "user_id": env.ref("base.user_admin").id,
+        }
+    )
 
 
 def create_backup_data(env):
@@ -144,25 +184,11 @@ def create_backup_data(env):
         }
     )
     product.product_variant_ids.standard_price = 4.2
-    call = env["mail.activity"].create(
-        {
-            "activity_type_id": env.ref("mail.mail_activity_data_call").id,
-            "res_model_id": env["ir.model"]._get("crm.lead").id,
-            "res_id": deal.id,
-            "summary": "Call the buyer",
-            "date_deadline": "2026-12-01",
-            "user_id": env.ref("base.user_admin").id,
-        }
+    call = create_activity(
+        deal, "mail.mail_activity_data_call", "Call the buyer", "2026-12-01"
     )
-    task = env["mail.activity"].create(
-        {
-            "activity_type_id": env.ref("mail.mail_activity_data_todo").id,
-            "res_model_id": env["ir.model"]._get("res.partner").id,
-            "res_id": contact.id,
-            "summary": "Send the offer",
-            "date_deadline": "2026-12-02",
-            "user_id": env.ref("base.user_admin").id,
-        }
+    task = create_activity(
+        contact, "mail.mail_activity_data_todo", "Send the offer", "2026-12-02"
     )
     message = deal.message_post(
         body="Hello, we agreed on the price.", message_type="comment"

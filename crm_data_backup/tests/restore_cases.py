@@ -6,7 +6,7 @@ import base64
 
 from odoo.addons.base.tests.common import BaseCommon
 
-from .restore_common import export_rows, make_zip
+from .restore_common import export_rows, file_spec, make_zip
 
 
 class RestoreCase(BaseCommon):
@@ -25,19 +25,7 @@ class RestoreCase(BaseCommon):
         if edit_rows:
             edit_rows(rows)
         kw.setdefault("database_uuid", self.uuid)
-        name = f"{records._name}.csv" if key == "custom" else f"{key}.csv"
-        return make_zip(
-            [
-                {
-                    "name": name,
-                    "object": key,
-                    "model": records._name,
-                    "fields": columns,
-                    "rows": rows,
-                }
-            ],
-            **kw,
-        )
+        return make_zip([file_spec(key, records._name, columns, rows)], **kw)
 
     def new_restore(self, key, data, field_names, model=None, **vals):
         obj = self.obj(key)

@@ -19,6 +19,21 @@ def csv_bytes(header, rows):
     return out.getvalue().encode("utf-8")
 
 
+def file_spec(obj_key, model, columns, rows, /, **overrides):
+    """One entry of ``make_zip``'s ``files``: ``<obj_key>.csv`` (custom objects:
+    ``<model>.csv``) of ``model``, with ``overrides`` (rows, data, sha256, row_count...)."""
+    name = f"{obj_key}.csv" if obj_key != "custom" else f"{model}.csv"
+    spec = {
+        "name": name,
+        "object": obj_key,
+        "model": model,
+        "fields": columns,
+        "rows": rows,
+    }
+    spec.update(overrides)
+    return spec
+
+
 def make_zip(files, database_uuid="test-uuid", manifest_overrides=None, extra=None):
     """``files``: list of dicts {name, object, model, fields, rows (list), data?}."""
     buf = io.BytesIO()
@@ -100,16 +115,5 @@ def backup_of(env, obj_key, records, columns, **kwargs):
     """A contract backup zip of ``records`` (one object) with ``columns``."""
     uuid = env["ir.config_parameter"].sudo().get_param("database.uuid")
     kwargs.setdefault("database_uuid", uuid)
-    name = f"{obj_key}.csv" if obj_key != "custom" else f"{records._name}.csv"
-    return make_zip(
-        [
-            {
-                "name": name,
-                "object": obj_key,
-                "model": records._name,
-                "fields": columns,
-                "rows": export_rows(records, columns),
-            }
-        ],
-        **kwargs,
-    )
+    rows = export_rows(records, columns)
+    return make_zip([file_spec(obj_key, records._name, columns, rows)], **kwargs)

@@ -1,9 +1,11 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.base.tests.common import BaseCommon
+
+from .common import RoleUsersMixin
 
 BACKUP_MODELS = (
     "crm.backup",
@@ -22,30 +24,13 @@ MENUS = (
 
 
 @tagged("post_install", "-at_install")
-class TestAccess(BaseCommon):
+class TestAccess(RoleUsersMixin, BaseCommon):
     """Only the backup group sees the menu and the backup models."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.salesman = new_test_user(
-            cls.env,
-            login="crm_backup_salesman",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.internal = new_test_user(
-            cls.env, login="crm_backup_internal", groups="base.group_user"
-        )
-        cls.settings_admin = new_test_user(
-            cls.env,
-            login="crm_backup_settings_admin",
-            groups="base.group_user,base.group_system",
-        )
-        cls.backup_admin = new_test_user(
-            cls.env,
-            login="crm_backup_admin",
-            groups="base.group_user,crm_data_backup.group_crm_backup_admin",
-        )
+        cls._create_role_users("crm_backup")
 
     def _visible_menus(self, user):
         visible = self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()

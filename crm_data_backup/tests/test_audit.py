@@ -1,23 +1,21 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.base.tests.common import BaseCommon
 
+from .common import RoleUsersMixin
+
 
 @tagged("post_install", "-at_install")
-class TestAudit(BaseCommon):
+class TestAudit(RoleUsersMixin, BaseCommon):
     """The audit log is append-only, for everybody, superuser included."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backup_admin = new_test_user(
-            cls.env,
-            login="crm_backup_audit_admin",
-            groups="base.group_user,crm_data_backup.group_crm_backup_admin",
-        )
+        cls._create_role_users("crm_backup_audit", roles=("backup_admin",))
         cls.entry = cls.env["crm.backup.audit"]._log(
             "backup_requested", details="test entry", record_count=3
         )

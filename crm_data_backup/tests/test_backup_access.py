@@ -6,43 +6,20 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import set_backup_params
+from .common import RoleUsersMixin, set_backup_params
 
 
 @tagged("post_install", "-at_install")
-class TestBackupAccess(HttpCase):
+class TestBackupAccess(RoleUsersMixin, HttpCase):
     """Only the backup group sees, makes, downloads or deletes backups."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         set_backup_params(cls.env, min_interval_hours="0", file_format="csv")
-        cls.salesman = new_test_user(
-            cls.env,
-            login="backup_salesman",
-            password="backup_salesman",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.internal = new_test_user(
-            cls.env,
-            login="backup_internal",
-            password="backup_internal",
-            groups="base.group_user",
-        )
-        cls.settings_admin = new_test_user(
-            cls.env,
-            login="backup_settings",
-            password="backup_settings",
-            groups="base.group_system",
-        )
-        cls.backup_admin = new_test_user(
-            cls.env,
-            login="backup_admin_user",
-            password="backup_admin_user",
-            groups="base.group_user,crm_data_backup.group_crm_backup_admin",
-        )
+        cls._create_role_users("backup")
         cls.env["res.partner"].create({"name": "Downloadable contact"})  # pylint: disable=unsubscriptable-object
         cls.backup = cls.env["crm.backup"].request_backup()  # pylint: disable=unsubscriptable-object
         cls.backup.action_run()
@@ -71,7 +48,8 @@ class TestBackupAccess(HttpCase):
     def test_download_controller(self):
         url = f"/crm_data_backup/download/{self.backup.id}"
         content_url = f"/web/content/{self.backup.attachment_id.id}?download=true"
-        for login in ("backup_salesman", "backup_internal", "backup_settings"):
+        for user in (self.salesman, self.internal, self.settings_admin):
+            login = user.login
             self.authenticate(login, login)
             response = self.url_open(url)
             self.assertEqual(response.status_code, 403, login)
@@ -81,7 +59,7 @@ class TestBackupAccess(HttpCase):
         response = self.url_open(url, allow_redirects=False)
         self.assertIn(response.status_code, (302, 303, 401, 403), "public")
         self.assertNotIn(b"PK", response.content[:2])
-        self.authenticate("backup_admin_user", "backup_admin_user")
+        self.authenticate(self.backup_admin.login, self.backup_admin.login)
         response = self.url_open(url)
         self.assertEqual(response.status_code, 200)
         archive = zipfile.ZipFile(io.BytesIO(response.content))

@@ -11,7 +11,13 @@ from odoo.exceptions import UserError
 
 from ..engine.cells import unneutralise
 from ..models.crm_backup import RUN_LOCK_KEY
-from .common import BackupCommon, BackupZip, export_cells, set_backup_params
+from .common import (
+    OBJECT_KEYS,
+    BackupCommon,
+    BackupZip,
+    export_cells,
+    set_backup_params,
+)
 
 
 class TestBackupFlow(BackupCommon):
@@ -50,18 +56,9 @@ class TestBackupFlow(BackupCommon):
         )
         self.assertRegex(manifest["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         names = {f["name"] for f in manifest["files"]}
-        for key in (
-            "contacts",
-            "companies",
-            "deals",
-            "leads",
-            "tickets",
-            "products",
-            "products_variants",
-            "calls",
-            "tasks",
-            "conversations",
-        ):
+        # the custom object's file is named after its model
+        keys = [key for key in OBJECT_KEYS if key != "custom"] + ["products_variants"]
+        for key in keys:
             self.assertIn(f"{key}.csv", names)
         self.assertIn("x_gadget.csv", names)
         self.assertEqual(set(archive.names()), names | {"manifest.json"})

@@ -10,6 +10,7 @@ from psycopg2 import errorcodes
 
 from odoo import sql_db
 from odoo.exceptions import UserError
+from odoo.tests import new_test_user
 
 from ..models.crm_backup_restore import RESTORE_LOCK_KEY
 from .restore_cases import RestoreCase
@@ -19,40 +20,14 @@ class TestRestoreAuth(RestoreCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user = cls.env["res.users"].create(
-            {
-                "name": "Backup Admin",
-                "login": "backup_admin_restore",
-                "password": "Correct-Horse-9",
-                "group_ids": [
-                    (
-                        6,
-                        0,
-                        [
-                            cls.env.ref("base.group_user").id,
-                            cls.env.ref("base.group_partner_manager").id,
-                            cls.env.ref("crm_data_backup.group_crm_backup_admin").id,
-                        ],
-                    )
-                ],
-            }
-            if "group_ids" in cls.env["res.users"]._fields
-            else {
-                "name": "Backup Admin",
-                "login": "backup_admin_restore",
-                "password": "Correct-Horse-9",
-                "groups_id": [
-                    (
-                        6,
-                        0,
-                        [
-                            cls.env.ref("base.group_user").id,
-                            cls.env.ref("base.group_partner_manager").id,
-                            cls.env.ref("crm_data_backup.group_crm_backup_admin").id,
-                        ],
-                    )
-                ],
-            }
+        # new_test_user fills the groups field of this Odoo version
+        cls.user = new_test_user(
+            cls.env,
+            name="Backup Admin",
+            login="backup_admin_restore",
+            password="Correct-Horse-9",
+            groups="base.group_user,base.group_partner_manager,"
+            "crm_data_backup.group_crm_backup_admin",
         )
         cls.partner = cls.env["res.partner"].create({"name": "P", "phone": "111"})
 

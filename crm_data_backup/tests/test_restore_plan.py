@@ -10,13 +10,14 @@ from .restore_cases import RestoreCase
 
 class TestRestorePlan(RestoreCase):
     def check_object(
-        self, key, records, char_field, rel_field, rel_column, sel_field=None, new=None
+        self, key, records, char_field, rel_field, sel_field=None, new=None
     ):
         """Backup 4 records, then: r0 changed, r1 filled (backup blank),
         r2 deleted, r3 untouched, one record created; r0 gets a related
         record and an option that no longer exist (conflicts)."""
         Model = records.env[records._name]
         records[1][char_field] = False
+        rel_column = f"{rel_field}/id"
         columns = ["id", char_field, rel_column] + ([sel_field] if sel_field else [])
 
         def edit(rows):
@@ -88,7 +89,6 @@ class TestRestorePlan(RestoreCase):
             recs,
             "email",
             "category_id",
-            "category_id/id",
             "type",
             new=lambda: Partner.create({"name": "New"}),
         )
@@ -112,11 +112,11 @@ class TestRestorePlan(RestoreCase):
             recs,
             "phone",
             "parent_id",
-            "parent_id/id",
             new=lambda: Partner.create({"name": "NewCo", "is_company": True}),
         )
 
-    def _leads(self, type_):
+    def _check_leads(self, key, type_):
+        """check_object on crm.lead records of ``type_`` (deals and leads)."""
         tag = self.env["crm.tag"].create({"name": "Hot"})
         Lead = self.env["crm.lead"]
         recs = Lead.create(
@@ -131,31 +131,20 @@ class TestRestorePlan(RestoreCase):
                 for i in range(4)
             ]
         )
-        return Lead, recs
+        self.check_object(
+            key,
+            recs,
+            "email_from",
+            "tag_ids",
+            "priority",
+            new=lambda: Lead.create({"name": "N", "type": type_}),
+        )
 
     def test_plan_deals(self):
-        Lead, recs = self._leads("opportunity")
-        self.check_object(
-            "deals",
-            recs,
-            "email_from",
-            "tag_ids",
-            "tag_ids/id",
-            "priority",
-            new=lambda: Lead.create({"name": "N", "type": "opportunity"}),
-        )
+        self._check_leads("deals", "opportunity")
 
     def test_plan_leads(self):
-        Lead, recs = self._leads("lead")
-        self.check_object(
-            "leads",
-            recs,
-            "email_from",
-            "tag_ids",
-            "tag_ids/id",
-            "priority",
-            new=lambda: Lead.create({"name": "N", "type": "lead"}),
-        )
+        self._check_leads("leads", "lead")
 
     def test_plan_tickets(self):
         Ticket = self.env["helpdesk.ticket"]
@@ -176,7 +165,6 @@ class TestRestorePlan(RestoreCase):
             recs,
             "partner_email",
             "tag_ids",
-            "tag_ids/id",
             "priority",
             new=lambda: Ticket.create({"name": "N", "description": "<p>x</p>"}),
         )
@@ -195,7 +183,6 @@ class TestRestorePlan(RestoreCase):
             recs,
             "description_sale",
             "categ_id",
-            "categ_id/id",
             "type",
             new=lambda: Product.create({"name": "New product"}),
         )
@@ -223,15 +210,11 @@ class TestRestorePlan(RestoreCase):
 
     def test_plan_calls(self):
         recs, make = self._activities("mail.mail_activity_data_call")
-        self.check_object(
-            "calls", recs, "summary", "user_id", "user_id/id", new=lambda: make("new")
-        )
+        self.check_object("calls", recs, "summary", "user_id", new=lambda: make("new"))
 
     def test_plan_tasks(self):
         recs, make = self._activities("mail.mail_activity_data_todo")
-        self.check_object(
-            "tasks", recs, "summary", "user_id", "user_id/id", new=lambda: make("new")
-        )
+        self.check_object("tasks", recs, "summary", "user_id", new=lambda: make("new"))
 
     def test_plan_custom_model(self):
         model = self.env["ir.model"].create(
@@ -281,7 +264,6 @@ class TestRestorePlan(RestoreCase):
             recs,
             "x_name",
             "x_partner_id",
-            "x_partner_id/id",
             "x_level",
             new=lambda: Custom.create({"x_name": "new"}),
         )

@@ -18,7 +18,7 @@ from ..engine.cells import (
     unneutralise,
 )
 from ..engine.reader import BackupFileError, BackupReader
-from .restore_common import csv_bytes, make_zip
+from .restore_common import csv_bytes, file_spec, make_zip
 
 HEADER = ["id", "name", "email", "parent_id/id", "category_id/id"]
 ROWS = [
@@ -34,15 +34,7 @@ TYPES = {
 
 
 def contacts(**kw):
-    spec = {
-        "name": "contacts.csv",
-        "object": "contacts",
-        "model": "res.partner",
-        "fields": HEADER,
-        "rows": ROWS,
-    }
-    spec.update(kw)
-    return spec
+    return file_spec("contacts", "res.partner", HEADER, ROWS, **kw)
 
 
 class TestRestoreReader(TransactionCase):

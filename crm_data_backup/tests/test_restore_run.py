@@ -13,7 +13,7 @@ from odoo.tests import BaseCase
 from ..engine.applier import ChangeSpool, UndoWriter, load_undo
 from ..models import crm_backup_restore
 from .restore_cases import RestoreCase
-from .restore_common import csv_bytes, export_rows, make_zip
+from .restore_common import csv_bytes, export_rows, file_spec, make_zip
 
 
 class TestRestoreRun(RestoreCase):
@@ -293,14 +293,9 @@ class TestRestoreRun(RestoreCase):
         rows = export_rows(self.people, columns)
 
         def one(**kw):
-            spec = {
-                "name": "contacts.csv",
-                "object": "contacts",
-                "model": "res.partner",
-                "fields": columns,
-                "rows": rows,
-            }
-            spec.update(kw.pop("spec", {}))
+            spec = file_spec(
+                "contacts", "res.partner", columns, rows, **kw.pop("spec", {})
+            )
             return make_zip([spec], database_uuid=kw.pop("uuid", self.uuid), **kw)
 
         good = one()

@@ -11,7 +11,7 @@ from odoo import Command, api
 from odoo.service import security
 from odoo.tests import HttpCase, get_db_name, tagged
 
-from .restore_common import export_rows, make_zip
+from .restore_common import export_rows, file_spec, make_zip
 
 
 @tagged("post_install", "-at_install")
@@ -57,17 +57,9 @@ class TestRestoreTour(HttpCase):
         )
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         columns = ["id", "name", "phone"]
+        rows = export_rows(partner, columns)
         data = make_zip(
-            [
-                {
-                    "name": "contacts.csv",
-                    "object": "contacts",
-                    "model": "res.partner",
-                    "fields": columns,
-                    "rows": export_rows(partner, columns),
-                }
-            ],
-            database_uuid=uuid,
+            [file_spec("contacts", "res.partner", columns, rows)], database_uuid=uuid
         )
         backup = self.env["crm.backup"].create({"name": "Tour backup", "state": "done"})
         backup.attachment_id = self.env["ir.attachment"].create(

@@ -245,52 +245,50 @@ def _xy(points):
     return [x for x, _y in points], [y for _x, y in points]
 
 
+def _points(results, key, value):
+    """(size, value(result, size)) for each size where ``key`` was measured."""
+    return [
+        (int(s), value(results["sizes"][s][key], int(s)))
+        for s in sorted(results["sizes"], key=int)
+        if _ok(results["sizes"][s].get(key))
+    ]
+
+
+def _log_axes(axes, ylabel, title):
+    """Log-log axes over the number of contacts, with a grid and a legend."""
+    axes.set(
+        xscale="log",
+        yscale="log",
+        xlabel="contacts",
+        ylabel=ylabel,
+        title=title,
+    )
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7)
+
+
 def chart(results, path):
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    sizes = sorted(results["sizes"], key=int)
     fig, (left, right) = pyplot.subplots(1, 2, figsize=(13, 5.5))
     for label, key in TIMINGS:
-        points = [
-            (int(s), results["sizes"][s][key]["seconds"])
-            for s in sizes
-            if _ok(results["sizes"][s].get(key))
-        ]
         if key.startswith("load"):
-            points = [
-                (int(s), _load_at(results["sizes"][s][key], int(s)))
-                for s in sizes
-                if _ok(results["sizes"][s].get(key))
-            ]
+            points = _points(results, key, _load_at)
             label += " (extrapolated)"
         elif key.startswith("restore"):
-            points = [
-                (int(s), _restore_all(results["sizes"][s][key]))
-                for s in sizes
-                if _ok(results["sizes"][s].get(key))
-            ]
+            points = _points(results, key, lambda r, _size: _restore_all(r))
+        else:
+            points = _points(results, key, lambda r, _size: r["seconds"])
         if points:
             style = "--" if key.startswith("load") else "-"
             left.plot(*_xy(points), style, marker="o", label=label)
-    plan = [
-        (int(s), results["sizes"][s]["plan_5"]["seconds"])
-        for s in sizes
-        if _ok(results["sizes"][s].get("plan_5"))
-    ]
+    plan = _points(results, "plan_5", lambda r, _size: r["seconds"])
     if plan:
         left.plot(*_xy(plan), ":", marker="s", label="restore plan, 5 fields")
-    left.set(
-        xscale="log",
-        yscale="log",
-        xlabel="contacts",
-        ylabel="seconds (log)",
-        title="Time (a slope of 1 is linear growth)",
-    )
-    left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=7)
+    _log_axes(left, "seconds (log)", "Time (a slope of 1 is linear growth)")
     for label, key in [
         ("export_data", "export_data"),
         ("our exporter", "engine_export"),
@@ -299,23 +297,11 @@ def chart(results, path):
         ("restore 5 fields", "restore_5"),
         ("restore 5 fields, fast mode", "restore_fast_5"),
     ]:
-        points = [
-            (int(s), results["sizes"][s][key]["rss"] / MB)
-            for s in sizes
-            if _ok(results["sizes"][s].get(key))
-        ]
+        points = _points(results, key, lambda r, _size: r["rss"] / MB)
         if points:
             right.plot(*_xy(points), marker="o", label=label)
     right.axhline(150, color="red", linestyle=":", label="150 MB target (1M)")
-    right.set(
-        xscale="log",
-        yscale="log",
-        xlabel="contacts",
-        ylabel="MB (log)",
-        title="Peak RSS growth of the measuring process",
-    )
-    right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=7)
+    _log_axes(right, "MB (log)", "Peak RSS growth of the measuring process")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     pyplot.close(fig)
