@@ -4,10 +4,11 @@
 
 import datetime
 import gzip
+import io
 import json
 from collections import defaultdict
 
-UNDO_FORMAT = 1
+UNDO_FORMAT = 2
 
 
 def to_orm(ftype, value):
@@ -59,40 +60,51 @@ def _values_from_json(data, field_types):
 
 
 class UndoWriter:
-    """Write the values a restore replaces (and the records it creates) as
-    gzipped JSON into a binary file, batch by batch."""
+    """The values a restore replaces, batch by batch, then the records it
+    created: gzipped JSON lines (a header, a line per batch, a trailer)."""
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj, model, field_types):
         self.gzip = gzip.GzipFile(fileobj=fileobj, mode="wb")
-        self.gzip.write(b'{"values":{')
-        self.empty = True
+        self._line({"format": UNDO_FORMAT, "model": model, "fields": field_types})
+
+    def _line(self, data):
+        self.gzip.write(json.dumps(data, separators=(",", ":")).encode() + b"\n")
 
     def add(self, before):
-        if not before:
-            return
-        if not self.empty:
-            self.gzip.write(b",")
-        self.gzip.write(_values_json(before).encode())
-        self.empty = False
+        if before:
+            self.gzip.write(b'{"values":{' + _values_json(before).encode() + b"}}\n")
 
-    def close(self, model, field_types, created_ids):
-        tail = {
-            "format": UNDO_FORMAT,
-            "model": model,
-            "fields": field_types,
-            "created_ids": sorted(created_ids),
-        }
-        self.gzip.write(b"}," + json.dumps(tail, separators=(",", ":"))[1:].encode())
+    def close(self, created_ids):
+        self._line({"created_ids": sorted(created_ids)})
         self.gzip.close()
 
 
-def load_undo(blob):
-    data = json.loads(gzip.decompress(blob).decode())
-    if data.get("format") != UNDO_FORMAT:
-        raise ValueError("unknown undo format")
-    types = data["fields"]
-    values = _values_from_json(data["values"], types)
-    return data["model"], types, values, data["created_ids"]
+class UndoReader:
+    """What an UndoWriter wrote (or a one-document snapshot of format 1):
+    ``model``, ``types``, the saved values by ``batches()``, then
+    ``created_ids``."""
+
+    def __init__(self, blob):
+        self.file = gzip.GzipFile(fileobj=io.BytesIO(blob))
+        header = json.loads(self.file.readline())
+        if header.get("format") not in (1, UNDO_FORMAT):
+            raise ValueError("unknown undo format")
+        self.header = header
+        self.model = header["model"]
+        self.types = header["fields"]
+        self.created_ids = header.get("created_ids", [])
+
+    def batches(self):
+        """``{id: {field: value}}`` per batch; ``created_ids`` is set after."""
+        if "values" in self.header:  # format 1: everything in one document
+            yield _values_from_json(self.header["values"], self.types)
+            return
+        for line in self.file:
+            data = json.loads(line)
+            if "values" in data:
+                yield _values_from_json(data["values"], self.types)
+            else:
+                self.created_ids = data["created_ids"]
 
 
 class ChangeSpool:

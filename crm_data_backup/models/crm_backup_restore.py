@@ -17,7 +17,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..engine.applier import Applier, ChangeSpool, UndoWriter, load_undo
+from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
 from ..engine.cells import PARSABLE_TYPES, column_field
 from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
@@ -1205,12 +1205,12 @@ class CrmBackupRestore(models.Model):
             # The whole plan first (spooled to disk: memory stays bounded),
             # so that it is taken before any write, as reviewed.
             spool = ChangeSpool(spool_file)
-            undo = UndoWriter(undo_file)
             reader = self._open_reader()
             try:
                 plan, _specs, types = self._compute_plan(reader, spool)
             finally:
                 reader.close()
+            undo = UndoWriter(undo_file, self.model_name, types)
             automations = self._automations_context(self.model_name)
             applier = Applier(
                 self._target(self.model_name, automations),
@@ -1225,7 +1225,7 @@ class CrmBackupRestore(models.Model):
                 undo.add(before)
                 applier.write_changes(changes)
             result = applier.finish(plan.deleted if self.recreate_deleted else None)
-            undo.close(self.model_name, types, result["created_ids"])
+            undo.close(result["created_ids"])
             undo_file.seek(0)
             self.sudo().undo_data = base64.b64encode(undo_file.read())
         return result, plan
@@ -1276,20 +1276,33 @@ class CrmBackupRestore(models.Model):
 
     def _apply_undo(self):
         blob = base64.b64decode(self.sudo().with_context(bin_size=False).undo_data)
-        model, types, values, created_ids = load_undo(blob)
-        automations = self._automations_context(model)
-        target = self._target(model, automations)
-        existing = set(target.Model.browse(list(values)).exists().ids)
-        values = {res_id: vals for res_id, vals in values.items() if res_id in existing}
-        Applier(
+        try:
+            undo = UndoReader(blob)
+        except (OSError, ValueError, KeyError) as exc:
+            raise UserError(
+                _("The saved values of this restore are unreadable.")
+            ) from exc
+        automations = self._automations_context(undo.model)
+        target = self._target(undo.model, automations)
+        applier = Applier(
             target,
-            types,
+            undo.types,
             batch_size=self._batch_size(automations) if self.fast_mode else 1000,
             progress=self._progress,
-        ).apply(values)
-        target.delete_records(created_ids)
+            total=self.restored_record_count,
+        )
+        count = 0
+        for values in undo.batches():
+            existing = set(target.Model.browse(list(values)).exists().ids)
+            part = {
+                res_id: vals for res_id, vals in values.items() if res_id in existing
+            }
+            applier.write_changes(part)
+            count += len(part)
+        applier.finish()
+        target.delete_records(undo.created_ids)
         target.flush()
-        return len(values) + len(created_ids)
+        return count + len(undo.created_ids)
 
     def _fail(self, job, exc):
         message = (

@@ -1,7 +1,9 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import datetime
+import gzip
 import io
+import json
 import secrets
 import zipfile
 from unittest.mock import patch
@@ -10,7 +12,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import BaseCase
 
-from ..engine.applier import ChangeSpool, UndoWriter, load_undo
+from ..engine.applier import ChangeSpool, UndoReader, UndoWriter
 from ..models import crm_backup_restore
 from .restore_cases import RestoreCase
 from .restore_common import csv_bytes, export_rows, file_spec, make_zip
@@ -560,20 +562,46 @@ class TestSpoolAndUndo(BaseCase):
             back = list(spool.batches(self.types))
         self.assertEqual(back, [self.batches[0], self.batches[2]])
 
-    def test_undo_written_in_parts_reads_as_one(self):
+    def read_undo(self, blob):
+        undo = UndoReader(blob)
+        batches = list(undo.batches())
+        return undo.model, undo.types, batches, undo.created_ids
+
+    def test_undo_written_and_read_in_parts(self):
         with io.BytesIO() as file:
-            undo = UndoWriter(file)
+            undo = UndoWriter(file, "res.partner", self.types)
             for _changes, before in self.batches:
                 undo.add(before)
-            undo.close("res.partner", self.types, [12, 11])
-            model, types, values, created = load_undo(file.getvalue())
+            undo.close([12, 11])
+            model, types, batches, created = self.read_undo(file.getvalue())
         self.assertEqual((model, types, created), ("res.partner", self.types, [11, 12]))
-        expected = {**self.batches[0][1], **self.batches[2][1]}
-        self.assertEqual(values, expected)
+        self.assertEqual(batches, [self.batches[0][1], self.batches[2][1]])
 
     def test_empty_undo(self):
         with io.BytesIO() as file:
-            undo = UndoWriter(file)
+            undo = UndoWriter(file, "crm.lead", {})
             undo.add({})
-            undo.close("crm.lead", {}, [])
-            self.assertEqual(load_undo(file.getvalue()), ("crm.lead", {}, {}, []))
+            undo.close([])
+            self.assertEqual(self.read_undo(file.getvalue()), ("crm.lead", {}, [], []))
+
+    def test_undo_of_format_1(self):
+        """Restores made by the first version kept one JSON document."""
+        document = {
+            "format": 1,
+            "model": "res.partner",
+            "fields": {"name": "char", "tags": "many2many"},
+            "values": {"7": {"name": "Ann", "tags": [1, 3]}},
+            "created_ids": [5],
+        }
+        blob = gzip.compress(json.dumps(document).encode())
+        self.assertEqual(
+            self.read_undo(blob),
+            (
+                "res.partner",
+                document["fields"],
+                [{7: {"name": "Ann", "tags": frozenset({1, 3})}}],
+                [5],
+            ),
+        )
+        with self.assertRaisesRegex(ValueError, "unknown undo format"):
+            UndoReader(gzip.compress(json.dumps(dict(document, format=9)).encode()))
