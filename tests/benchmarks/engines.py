@@ -39,6 +39,8 @@ def export_rows(env, model, domain, fields, path):
     exporter = exporter_mod.SqlExporter(env.cr)
     with open(path, "wb") as stream:
         # as crm.backup._export_object: formula-like cells neutralised in SQL
+        if hasattr(exporter, "write_csv"):
+            return exporter.write_csv(spec, stream, neutralise=True)
         writer = writer_mod.CsvWriter(stream, spec.header)
         for batch in exporter.iter_batches(spec, neutralise=True):
             writer.write_rows(batch)
