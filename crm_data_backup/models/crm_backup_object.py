@@ -219,9 +219,10 @@ class CrmBackupObject(models.Model):
         )
 
     @api.model
-    def _object_spec(self, model_name, domain, own_only=False):
+    def _object_spec(self, model_name, domain, own_only=False, field_names=None):
         """Plain description of the records of ``model_name`` matching ``domain``
-        for the SQL exporter."""
+        for the SQL exporter (of its backup fields, or of those of
+        ``field_names`` only)."""
         model = self.env[model_name].with_context(active_test=False)
         query = model._search(domain)
         alias = model._table
@@ -239,6 +240,8 @@ class CrmBackupObject(models.Model):
             where = "t.id IN %s" % self._render_sql(query.subselect())
         specs = []
         for field in self._backup_fields(model, own_only=own_only):
+            if field_names is not None and field.name not in field_names:
+                continue
             python = field.type not in SQL_TYPES or (
                 field.company_dependent and field.type in ("many2many", "properties")
             )

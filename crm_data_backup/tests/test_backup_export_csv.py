@@ -29,9 +29,13 @@ class TestCsvExport(BackupCommon):
     def spec(self, domain, columns=None):
         env = self.env(context=dict(self.env.context, active_test=False))
         env.flush_all()
-        spec = env["crm.backup.object"]._object_spec("res.partner", domain)
+        names = columns and [column.split("/")[0] for column in columns]
+        spec = env["crm.backup.object"]._object_spec(
+            "res.partner", domain, field_names=names
+        )
         if columns:
             by_header = {f.header: f for f in spec.fields}
+            self.assertEqual(sorted(by_header), sorted(columns), "only those fields")
             spec.fields = [by_header[column] for column in columns]
         return spec
 
