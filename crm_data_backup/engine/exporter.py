@@ -415,7 +415,13 @@ class _CopySink:
         rows, self._pending = self._pending, []
         if self.stop_id is not None or not rows:
             return
-        # an unflagged row ends with its empty flag cell
+        # An unflagged row ends with its empty flag cell: ",\n". No flag at
+        # all and one ",\n" per row: none is inside a quoted cell.
+        data = b"".join(rows)
+        if b",!" not in data and data.count(b",\n") == len(rows):
+            self.stream.write(data.replace(b",\n", b"\r\n"))
+            self.rows += len(rows)
+            return
         for index, row in enumerate(rows):
             if not row.endswith(b",\n"):
                 self.stop_id = int(row[row.rindex(b",!") + 2 : -1])
