@@ -165,7 +165,7 @@ class SqlExporter:
         ordered by id, and the models whose external IDs it reads.
 
         The external IDs of each model are computed once (a CTE) and joined
-        by hash wherever that model is referenced. ``refs`` is NULL unless the
+        wherever that model is referenced. ``refs`` is NULL unless the
         record or a target has no external ID: then an array with, per
         relational column (:meth:`_relational_fields` order), the many2one id
         without external ID, or 1 for a many2many cell missing some; that
@@ -177,10 +177,12 @@ class SqlExporter:
         record or a target has no external ID.
         """
         xid_models = []
+        uses = {}
 
         def xid_table(model):
             if model not in xid_models:
                 xid_models.append(model)
+            uses[model] = uses.get(model, 0) + 1
             return f"xid{xid_models.index(model)}"
 
         alias = quote(spec.alias)
@@ -239,8 +241,11 @@ class SqlExporter:
                 f"CASE WHEN {' OR '.join(missing)} "
                 f"THEN ARRAY[{', '.join(refs)}]::int[] END"
             )
+        # computed once when joined twice; else inlined, which lets the
+        # planner see its size (and hash it, not the exported rows)
         ctes = ", ".join(
-            f"xid{i} AS MATERIALIZED {XID_SQL}" for i in range(len(xid_models))
+            f"xid{i} AS {'' if uses[model] > 1 else 'NOT '}MATERIALIZED {XID_SQL}"
+            for i, model in enumerate(xid_models)
         )
         query = (
             f"WITH {ctes} SELECT {', '.join(selects)} FROM {spec.from_sql} "
