@@ -22,6 +22,7 @@ TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
 FLOAT_TYPES = frozenset({"float", "monetary"})
 # First characters after which a cell may need neutralising (fast pre-check).
 _RISKY_FIRST = frozenset("=@\t\r+-'")
+_RISKY_CODES = ", ".join(str(code) for code in sorted(map(ord, _RISKY_FIRST)))
 _FORMULA_CHARS = frozenset("=(|!;")
 
 
@@ -61,9 +62,10 @@ def sql_neutralise(expr):
     PostgreSQL regular expressions let "." match newlines, like ``in``.
     """
     stripped = f"ltrim({expr}, '''')"
-    # cheap first-character test first: most cells start with anything else
+    # cheap first-character test first (its code point: no text built): most
+    # cells start with anything else
     return (
-        f"(CASE WHEN left({expr}, 1) IN ('=', '@', '+', '-', '''', E'\\t', E'\\r') "
+        f"(CASE WHEN ascii({expr}) IN ({_RISKY_CODES}) "
         f"AND ({stripped} ~ E'^[=@\\t\\r]' OR ({stripped} ~ '^[+-]' AND "
         f"{stripped} ~ '[=(|!;]')) THEN '''' || {expr} ELSE {expr} END)"
     )

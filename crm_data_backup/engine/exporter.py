@@ -20,10 +20,11 @@ No ORM here: the caller describes the object with plain values.
 """
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .cells import FLOAT_TYPES, TEXT_TYPES, float_cell, sql_cell, sql_neutralise
 from .cells import neutralise as neutralise_cell
+from .writer import CsvWriter
 
 XID_SQL = (
     "(SELECT DISTINCT ON (res_id) res_id, "
@@ -68,10 +69,15 @@ class ObjectSpec:
 
     model: str
     table: str
-    where_sql: str  # condition on alias ``t`` selecting the records
+    where_sql: str  # condition on ``alias`` selecting the records
     fields: list = field(default_factory=list)
     # callable(ids, [FieldSpec]) -> {id: {field name: cell}}
     python_cells: object = None
+    alias: str = "t"  # of the table in the query (and in where_sql, expr)
+
+    @property
+    def from_sql(self):
+        return f"{quote(self.table)} AS {quote(self.alias)}"
 
     @property
     def header(self):
@@ -154,72 +160,96 @@ class SqlExporter:
                 row[i] = ",".join(xids[dst] for dst in row[column])
 
     # -- rows -----------------------------------------------------------
-    def build_query(self, spec, neutralise=False):
+    def build_query(self, spec, neutralise=False, copy=False):
         """The SELECT giving ``id, xid, cells..., many2many targets..., refs``
-        ordered by id, and params.
+        ordered by id, and the models whose external IDs it reads.
 
         The external IDs of each model are computed once (a CTE) and joined
-        by hash wherever that model is referenced. ``refs`` is NULL unless the
+        wherever that model is referenced. ``refs`` is NULL unless the
         record or a target has no external ID: then an array with, per
         relational column (:meth:`_relational_fields` order), the many2one id
         without external ID, or 1 for a many2many cell missing some; that
         cell's ordered target ids are then in its "many2many targets" column.
+
+        With ``copy`` (for :meth:`write_csv`) it gives ``xid, cells..., flag``
+        instead: empty cells are NULL (PostgreSQL's CSV then leaves them
+        unquoted, like Python's) and ``flag`` is NULL, or ``!<id>`` when the
+        record or a target has no external ID.
         """
         xid_models = []
+        uses = {}
 
         def xid_table(model):
             if model not in xid_models:
                 xid_models.append(model)
+            uses[model] = uses.get(model, 0) + 1
             return f"xid{xid_models.index(model)}"
 
-        selects = ["t.id", "COALESCE(x0.xid, '')"]
+        alias = quote(spec.alias)
+        cells = ["COALESCE(x0.xid, '')"]
         missing = ["x0.xid IS NULL"]
         refs = []
         dsts = []
-        joins = [f"LEFT JOIN {xid_table(spec.model)} x0 ON x0.res_id = t.id"]
+        joins = [f"LEFT JOIN {xid_table(spec.model)} x0 ON x0.res_id = {alias}.id"]
         for i, fspec in enumerate(spec.fields, 1):
-            col = self._value_sql(fspec)
+            col = self._value_sql(fspec, alias)
             if fspec.python:
-                selects.append("NULL")
+                cells.append("NULL")
             elif fspec.type == "many2one":
                 table = xid_table(fspec.comodel)
                 joins.append(f"LEFT JOIN {table} x{i} ON x{i}.res_id = {col}")
-                selects.append(f"COALESCE(x{i}.xid, '')")
+                cells.append(f"COALESCE(x{i}.xid, '')")
                 missing.append(f"({col} IS NOT NULL AND x{i}.xid IS NULL)")
                 refs.append(f"CASE WHEN x{i}.xid IS NULL THEN ({col})::int END")
             elif fspec.type == "many2many":
                 table = xid_table(fspec.comodel)
+                # PostgreSQL 15 sorts every group again for an aggregate's
+                # ORDER BY: the pairs come sorted instead, and each group is
+                # aggregated in the order of its input.
                 joins.append(
-                    f"LEFT JOIN (SELECT p.src, string_agg(x.xid, ',' ORDER BY p.pos) "
-                    f"AS cell, bool_or(x.res_id IS NULL) AS miss, "
-                    f"CASE WHEN bool_or(x.res_id IS NULL) THEN "
-                    f"array_agg(p.dst ORDER BY p.pos) END AS dsts "
+                    f"LEFT JOIN (SELECT s.src, string_agg(s.xid, ',') AS cell, "
+                    f"bool_or(s.xid IS NULL) AS miss, "
+                    f"CASE WHEN bool_or(s.xid IS NULL) THEN array_agg(s.dst) END "
+                    f"AS dsts FROM (SELECT p.src, p.dst, x.xid "
                     f"FROM ({fspec.pairs_sql}) p LEFT JOIN {table} x "
-                    f"ON x.res_id = p.dst GROUP BY p.src) m{i} ON m{i}.src = t.id"
+                    f"ON x.res_id = p.dst ORDER BY p.src, p.pos) s "
+                    f"GROUP BY s.src) m{i} ON m{i}.src = {alias}.id"
                 )
-                selects.append(f"COALESCE(m{i}.cell, '')")
+                cells.append(f"COALESCE(m{i}.cell, '')")
                 missing.append(f"m{i}.miss")
                 refs.append(f"CASE WHEN m{i}.miss THEN 1 END")
                 dsts.append(f"m{i}.dsts")
             elif fspec.type in FLOAT_TYPES:
-                selects.append(f"{col}::float8")
+                if copy:
+                    raise ValueError("Float cells are rendered in Python.")
+                cells.append(f"{col}::float8")
             else:
                 expr = sql_cell(fspec.type, col, fspec.translate)
                 if expr is None:
                     raise ValueError(f"Field type {fspec.type} cannot be exported.")
                 if neutralise and fspec.is_text:
                     expr = sql_neutralise(expr)
-                selects.append(expr)
-        selects.extend(dsts)
-        selects.append(
-            f"CASE WHEN {' OR '.join(missing)} THEN ARRAY[{', '.join(refs)}]::int[] END"
-        )
+                cells.append(expr)
+        if copy:
+            selects = [f"NULLIF({cell}, '')" for cell in cells]
+            selects.append(
+                f"CASE WHEN {' OR '.join(missing)} THEN '!' || {alias}.id END"
+            )
+        else:
+            selects = [f"{alias}.id", *cells, *dsts]
+            selects.append(
+                f"CASE WHEN {' OR '.join(missing)} "
+                f"THEN ARRAY[{', '.join(refs)}]::int[] END"
+            )
+        # computed once when joined twice; else inlined, which lets the
+        # planner see its size (and hash it, not the exported rows)
         ctes = ", ".join(
-            f"xid{i} AS MATERIALIZED {XID_SQL}" for i in range(len(xid_models))
+            f"xid{i} AS {'' if uses[model] > 1 else 'NOT '}MATERIALIZED {XID_SQL}"
+            for i, model in enumerate(xid_models)
         )
         query = (
-            f"WITH {ctes} SELECT {', '.join(selects)} FROM {quote(spec.table)} t "
-            f"{' '.join(joins)} WHERE {spec.where_sql} ORDER BY t.id"
+            f"WITH {ctes} SELECT {', '.join(selects)} FROM {spec.from_sql} "
+            f"{' '.join(joins)} WHERE {spec.where_sql} ORDER BY {alias}.id"
         )
         return query, xid_models
 
@@ -233,8 +263,8 @@ class SqlExporter:
         ]
 
     @staticmethod
-    def _value_sql(fspec):
-        return fspec.expr or f"t.{quote(fspec.column or fspec.name)}"
+    def _value_sql(fspec, alias):
+        return fspec.expr or f"{alias}.{quote(fspec.column or fspec.name)}"
 
     def _named_cursor(self):
         cr = self.cr
@@ -242,6 +272,12 @@ class SqlExporter:
         if cnx is None:  # test cursor wrapping a real one
             cnx = cr._cursor._cnx
         return cnx.cursor(f"crm_backup_export_{next(self._cursor_seq)}")
+
+    def _set_query_options(self):
+        # sorts and hashes of external IDs fit in memory instead of on disk
+        self.cr.execute("SET LOCAL work_mem = '64MB'")
+        # compiling the export query costs more than it saves (tens of ms)
+        self.cr.execute("SET LOCAL jit = off")
 
     def iter_batches(self, spec, neutralise=False):
         """Yield lists of rows (lists of str cells, header order).
@@ -263,8 +299,7 @@ class SqlExporter:
         # A cursor is planned for its first rows (nested loops over the
         # external ID subqueries): we read them all, so plan for that.
         self.cr.execute("SET LOCAL cursor_tuple_fraction = 1.0")
-        # sorts and hashes of external IDs fit in memory instead of on disk
-        self.cr.execute("SET LOCAL work_mem = '64MB'")
+        self._set_query_options()
         cursor = self._named_cursor()
         try:
             cursor.itersize = self.batch_size
@@ -310,3 +345,93 @@ class SqlExporter:
         if self.created > 1000:
             # fresh statistics, or the next queries are planned for a few rows
             self.cr.execute("ANALYZE ir_model_data")
+
+    # -- CSV files ------------------------------------------------------
+    @staticmethod
+    def _copyable(spec):
+        """Whether PostgreSQL renders every cell of ``spec`` (floats and
+        Python-rendered fields need :meth:`iter_batches`)."""
+        return not any(f.python or f.type in FLOAT_TYPES for f in spec.fields)
+
+    def write_csv(self, spec, stream, neutralise=True):
+        """Write the CSV file of ``spec`` (header and rows) to the binary
+        ``stream``; return how many rows.
+
+        The bytes are those of :class:`CsvWriter` fed by :meth:`iter_batches`,
+        but PostgreSQL writes the rows (``COPY ... (FORMAT csv)``: its quoting
+        is Python's minimal quoting; only line ends differ) until a record or
+        target without external ID: from that record on, :meth:`iter_batches`
+        creates the missing ones and writes the rest.
+        """
+        writer = CsvWriter(stream, spec.header)
+        if not self._copyable(spec):
+            for batch in self.iter_batches(spec, neutralise):
+                writer.write_rows(batch)
+            writer.close()
+            return writer.rows
+        writer.close()
+        query, params = self.build_query(spec, neutralise, copy=True)
+        self.created = 0
+        self._set_query_options()
+        sink = _CopySink(stream)
+        self.cr.copy_expert(
+            self.cr.mogrify(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params),
+            sink,
+        )
+        sink.flush()
+        if sink.stop_id is None:
+            return sink.rows
+        rest = replace(
+            spec,
+            where_sql=f"({spec.where_sql}) AND {quote(spec.alias)}.id >= "
+            f"{int(sink.stop_id)}",
+        )
+        writer = CsvWriter(stream, None)
+        for batch in self.iter_batches(rest, neutralise):
+            writer.write_rows(batch)
+        writer.close()
+        return sink.rows + writer.rows
+
+
+class _CopySink:
+    """Binary file COPY writes to: rows of PostgreSQL's CSV (one per write,
+    as the protocol sends them), each ending with the flag column, turned
+    into rows of the contract's dialect (CRLF line ends) on ``stream``.
+
+    It stops at the first flagged row (``,!<id>\\n``: a record or target
+    without external ID) and keeps its id in ``stop_id``.
+    """
+
+    BATCH = 4096
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.rows = 0
+        self.stop_id = None
+        self._pending = []
+        self.write = self._take  # what COPY calls, once per row
+
+    def _take(self, row):
+        self._pending.append(row)
+        if len(self._pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self):
+        rows, self._pending = self._pending, []
+        if self.stop_id is not None or not rows:
+            return
+        # An unflagged row ends with its empty flag cell: ",\n". No flag at
+        # all and one ",\n" per row: none is inside a quoted cell.
+        data = b"".join(rows)
+        if b",!" not in data and data.count(b",\n") == len(rows):
+            self.stream.write(data.replace(b",\n", b"\r\n"))
+            self.rows += len(rows)
+            return
+        for index, row in enumerate(rows):
+            if not row.endswith(b",\n"):
+                self.stop_id = int(row[row.rindex(b",!") + 2 : -1])
+                rows = rows[:index]
+                break
+        if rows:
+            self.stream.write(b"\r\n".join([row[:-2] for row in rows]) + b"\r\n")
+            self.rows += len(rows)

@@ -40,7 +40,8 @@ def _neutralise_rows(rows, text_columns):
 class CsvWriter:
     """Write one CSV file of the contract's dialect to a binary stream.
 
-    UTF-8 without BOM, comma, minimal quoting, CRLF line ends.
+    UTF-8 without BOM, comma, minimal quoting, CRLF line ends. ``header``
+    None continues a file whose header is already written.
     """
 
     def __init__(self, stream, header, text_columns=()):
@@ -50,7 +51,8 @@ class CsvWriter:
         self._csv = csv.writer(self._text, dialect="excel")
         self.text_columns = tuple(text_columns)
         self.rows = 0
-        self._csv.writerow(header)
+        if header is not None:
+            self._csv.writerow(header)
 
     def write_rows(self, rows):
         """Write a list of rows (sequences of str); returns how many."""

@@ -18,7 +18,7 @@ from odoo.tools import config, format_datetime
 
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
-from ..engine.writer import BackupFileError, CsvWriter, XlsxWriter
+from ..engine.writer import BackupFileError, XlsxWriter
 from .request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
@@ -429,8 +429,7 @@ class CrmBackup(models.Model):
     def _export_object(self, exporter, spec, archive, key, xlsx=None):
         """Write one object's file (or sheet); None when it has no record."""
         exporter.cr.execute(
-            f'SELECT EXISTS (SELECT 1 FROM "{spec.table}" t WHERE {spec.where_sql})'
-            % ()
+            f"SELECT EXISTS (SELECT 1 FROM {spec.from_sql} WHERE {spec.where_sql})" % ()
         )
         if not exporter.cr.fetchone()[0]:
             return None
@@ -446,11 +445,8 @@ class CrmBackup(models.Model):
         name = f"{key}.csv"
         member = archive.open_file(name)
         with member as stream:
-            writer = CsvWriter(stream, header)
-            for batch in exporter.iter_batches(spec, neutralise=True):
-                writer.write_rows(batch)
-            writer.close()
-        entry.update(name=name, rows=writer.rows, sha256=member.sha256)
+            rows = exporter.write_csv(spec, stream, neutralise=True)
+        entry.update(name=name, rows=rows, sha256=member.sha256)
         return entry
 
     def _store(self, path, result):

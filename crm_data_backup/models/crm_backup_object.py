@@ -188,38 +188,60 @@ class CrmBackupObject(models.Model):
 
     @api.model
     def _m2m_pairs_sql(self, model, field):
-        """(src, dst, pos) of a many2many, pos in the order the ORM reads it."""
+        """(src, dst, pos) of a many2many, pos in the order the ORM reads it.
+
+        The comodel's rows (field domain and record rules applied) are ranked
+        once, by its ``_order`` then id (the ORM leaves ties in no particular
+        order; ours is stable), and the pairs take the rank of their target:
+        no sort over all pairs.
+        """
         comodel = self.env[field.comodel_name].with_context(
             **dict(field.context, active_test=False)
         )
         query = comodel._where_calc(field.get_domain_list(model))
         comodel._apply_ir_rules(query, "read")
         order = comodel._order_to_sql(comodel._order, query)
-        src = SQL.identifier(field.relation, field.column1)
-        dst = SQL.identifier(field.relation, field.column2)
-        query.add_join(
-            "JOIN",
-            field.relation,
-            None,
-            SQL("%s = %s", dst, SQL.identifier(comodel._table, "id")),
+        comodel_id = SQL.identifier(comodel._table, "id")
+        ranks = query.select(
+            SQL("%s AS dst", comodel_id),
+            SQL("row_number() OVER (ORDER BY %s, %s) AS pos", order, comodel_id),
         )
         return self._render_sql(
-            query.select(
-                SQL("%s AS src", src),
-                SQL("%s AS dst", dst),
-                SQL("row_number() OVER (ORDER BY %s) AS pos", order),
+            SQL(
+                "SELECT r.%s AS src, r.%s AS dst, k.pos FROM %s r "
+                "JOIN (%s) k ON k.dst = r.%s",
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                SQL.identifier(field.relation),
+                ranks,
+                SQL.identifier(field.column2),
             )
         )
 
     @api.model
-    def _object_spec(self, model_name, domain, own_only=False):
+    def _object_spec(self, model_name, domain, own_only=False, field_names=None):
         """Plain description of the records of ``model_name`` matching ``domain``
-        for the SQL exporter."""
+        for the SQL exporter (of its backup fields, or of those of
+        ``field_names`` only)."""
         model = self.env[model_name].with_context(active_test=False)
         query = model._search(domain)
-        where = "t.id IN %s" % self._render_sql(query.subselect())
+        alias = model._table
+        if query.is_empty():
+            where = "FALSE"
+        elif self._render_sql(query.from_clause) == self._render_sql(
+            SQL.identifier(alias)
+        ):
+            # the records' own condition, on the exported table itself: no
+            # second scan of the table to match ids
+            where = query.where_clause
+            where = self._render_sql(where) if where.code else "TRUE"
+        else:
+            alias = "t"
+            where = "t.id IN %s" % self._render_sql(query.subselect())
         specs = []
         for field in self._backup_fields(model, own_only=own_only):
+            if field_names is not None and field.name not in field_names:
+                continue
             python = field.type not in SQL_TYPES or (
                 field.company_dependent and field.type in ("many2many", "properties")
             )
@@ -234,7 +256,7 @@ class CrmBackupObject(models.Model):
                 # the value of the current company, or the default, as the ORM
                 # reads it (jsonb per company)
                 spec.expr = self._render_sql(
-                    model._field_to_sql("t", field.name, flush=False)
+                    model._field_to_sql(alias, field.name, flush=False)
                 )
             if field.type == "float" and not python:
                 digits = field.get_digits(self.env)
@@ -252,6 +274,7 @@ class CrmBackupObject(models.Model):
         return ObjectSpec(
             model=model._name,
             table=model._table,
+            alias=alias,
             where_sql=where,
             fields=specs,
             python_cells=self._python_cells_reader(model),

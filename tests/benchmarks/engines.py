@@ -27,23 +27,19 @@ def _require(env, model, method):
 def export_rows(env, model, domain, fields, path):
     """Export `fields` (import-compatible paths) of the matching records to a CSV.
 
-    The object description comes from crm.backup.object (as in a backup), reduced
-    to the benchmark's fields; the SQL exporter and the CSV writer do the rest.
+    The object description comes from crm.backup.object (as in a backup), for
+    the benchmark's fields only; the SQL exporter writes the file.
     """
     exporter_mod = _engine("exporter")
-    writer_mod = _engine("writer")
     _require(env, "crm.backup.object", "_object_spec")
-    spec = env["crm.backup.object"]._object_spec(model, domain)
+    names = [path.split("/")[0] for path in fields if path != "id"]
+    spec = env["crm.backup.object"]._object_spec(model, domain, field_names=names)
     by_header = {f.header: f for f in spec.fields}
     spec.fields = [by_header[path] for path in fields if path != "id"]
     exporter = exporter_mod.SqlExporter(env.cr)
     with open(path, "wb") as stream:
         # as crm.backup._export_object: formula-like cells neutralised in SQL
-        writer = writer_mod.CsvWriter(stream, spec.header)
-        for batch in exporter.iter_batches(spec, neutralise=True):
-            writer.write_rows(batch)
-        writer.close()
-    return writer.rows
+        return exporter.write_csv(spec, stream, neutralise=True)
 
 
 def drop_backups(env):
