@@ -24,11 +24,12 @@ def _require(env, model, method):
         raise EngineUnavailable(f"{model}.{method}() does not exist yet")
 
 
-def export_rows(env, model, domain, fields, path):
+def export_rows(env, model, domain, fields, path, batches=False):
     """Export `fields` (import-compatible paths) of the matching records to a CSV.
 
     The object description comes from crm.backup.object (as in a backup), for
-    the benchmark's fields only; the SQL exporter writes the file.
+    the benchmark's fields only; the SQL exporter writes the file (`batches`:
+    through its row batches and the CSV writer, not PostgreSQL's COPY).
     """
     exporter_mod = _engine("exporter")
     _require(env, "crm.backup.object", "_object_spec")
@@ -39,7 +40,13 @@ def export_rows(env, model, domain, fields, path):
     exporter = exporter_mod.SqlExporter(env.cr)
     with open(path, "wb") as stream:
         # as crm.backup._export_object: formula-like cells neutralised in SQL
-        return exporter.write_csv(spec, stream, neutralise=True)
+        if not batches:
+            return exporter.write_csv(spec, stream, neutralise=True)
+        writer = _engine("writer").CsvWriter(stream, spec.header)
+        for batch in exporter.iter_batches(spec, neutralise=True):
+            writer.write_rows(batch)
+        writer.close()
+        return writer.rows
 
 
 def drop_backups(env):

@@ -37,7 +37,7 @@ HASH_KEY = "crm_data_backup_bench.addon_hash"
 LOAD_SAMPLE = 10_000
 # Short measurements are repeated (fresh process each time) and the fastest kept:
 # the machine may be shared, and its noise only ever adds time.
-REPEATED = {"copy", "export_data", "engine_export"}
+REPEATED = {"copy", "export_data", "engine_export", "engine_export_batches"}
 QUICK_LOAD_SAMPLE = 1_000
 
 
@@ -240,6 +240,7 @@ def measure_size(odoo, size, args, wanted, results):
         ("copy", "copy", {}),
         ("export_data", "export_data", {}),
         ("engine_export", "engine_export", {}),
+        ("engine_export_batches", "engine_export", {"batches": True}),
         ("full_backup", "full_backup", {}),
         ("plan_5", "plan", {"nfields": 5}),
         ("restore_1", "restore", {"nfields": 1}),
@@ -317,6 +318,7 @@ def main():
         "--only",
         type=lambda s: s.split(","),
         help="comma-separated measurements to run (copy, export_data, engine_export, "
+        "engine_export_batches, "
         "full_backup, plan_5, restore_1, restore_5, restore_fast_1, restore_fast_5, "
         "load_1, load_5)",
     )
