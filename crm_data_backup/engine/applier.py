@@ -18,12 +18,17 @@ def to_orm(ftype, value):
     return value
 
 
-def to_json(ftype, value):
-    if isinstance(value, datetime.datetime | datetime.date):
+def _json_default(value):
+    if isinstance(value, datetime.date):  # datetimes too
         return value.isoformat()
-    if ftype == "many2many" or isinstance(value, set | frozenset):
-        return sorted(value or ())
-    return value
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} values cannot be saved")
+
+
+def dumps(values_by_id):
+    """``{id: {field: value}}`` as compact JSON (ids become strings)."""
+    return json.dumps(values_by_id, default=_json_default, separators=(",", ":"))
 
 
 def from_json(ftype, value):
@@ -36,20 +41,6 @@ def from_json(ftype, value):
     if ftype == "many2many":
         return frozenset(value)
     return value
-
-
-def _values_json(values_by_id, field_types=None):
-    """``{id: {field: value}}`` as JSON members (without the braces)."""
-    types = field_types or {}
-    return ",".join(
-        json.dumps(str(res_id))
-        + ":"
-        + json.dumps(
-            {f: to_json(types.get(f), v) for f, v in values.items()},
-            separators=(",", ":"),
-        )
-        for res_id, values in values_by_id.items()
-    )
 
 
 def _values_from_json(data, field_types):
@@ -72,7 +63,12 @@ class UndoWriter:
 
     def add(self, before):
         if before:
-            self.gzip.write(b'{"values":{' + _values_json(before).encode() + b"}}\n")
+            self.add_json(dumps(before).encode())
+
+    def add_json(self, before):
+        """``before`` already as JSON (bytes), e.g. from a ChangeSpool."""
+        if before != b"{}":
+            self.gzip.write(b'{"values":' + before + b"}\n")
 
     def close(self, created_ids):
         self._line({"created_ids": sorted(created_ids)})
@@ -117,22 +113,18 @@ class ChangeSpool:
 
     def add(self, changes, before):
         if changes:
-            line = "[{%s},{%s}]\n" % (_values_json(changes), _values_json(before))
-            self.file.write(line.encode())
+            self.file.write(f"{dumps(changes)}\n{dumps(before)}\n".encode())
             self.count += len(changes)
 
     def __call__(self, changes, before):
         self.add(changes, before)
 
     def batches(self, field_types):
-        """``(changes, before)`` per batch, in the order they were added."""
+        """``(changes, before as JSON bytes)`` per batch, in order."""
         self.file.seek(0)
-        for line in self.file:
-            changes, before = json.loads(line)
-            yield (
-                _values_from_json(changes, field_types),
-                _values_from_json(before, field_types),
-            )
+        for changes in self.file:
+            before = next(self.file)
+            yield _values_from_json(json.loads(changes), field_types), before.rstrip()
 
 
 class Applier:

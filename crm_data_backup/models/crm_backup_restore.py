@@ -1222,7 +1222,7 @@ class CrmBackupRestore(models.Model):
             for changes, before in spool.batches(types):
                 # The values replaced are saved in the same transaction as
                 # the writes: the undo exists exactly when they do.
-                undo.add(before)
+                undo.add_json(before)
                 applier.write_changes(changes)
             result = applier.finish(plan.deleted if self.recreate_deleted else None)
             undo.close(result["created_ids"])

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Tracking messages of many restored records, created together."""
 
+import datetime
+import io
 from collections import defaultdict
 
 from markupsafe import escape
@@ -211,26 +213,52 @@ def _insert_tracking_values(Tracking, vals_list):
         }
         fixed = {**defaults, **magic}
         columns = [*keys, *fixed]
-        fields_ = [Tracking._fields[name] for name in columns]
+        fields_ = [Tracking._fields[name] for name in keys]
+        # the same for every row of the group: converted once
+        tail = "".join(
+            "\t"
+            + _copy_text(
+                Tracking._fields[name].convert_to_column_insert(value, Tracking, fixed)
+            )
+            for name, value in fixed.items()
+        )
         rows = []
         for vals in group:
-            row_vals = {**vals, **fixed}
             rows.append(
-                tuple(
-                    field.convert_to_column_insert(
-                        row_vals[field.name], Tracking, row_vals
+                "\t".join(
+                    _copy_text(
+                        field.convert_to_column_insert(vals[field.name], Tracking, vals)
                     )
                     for field in fields_
                 )
+                + tail
             )
-        ids = []
-        for chunk in split_every(1000, rows):
-            env.cr.execute(
-                SQL(
-                    'INSERT INTO mail_tracking_value (%s) VALUES %s RETURNING "id"',
-                    SQL(", ").join(map(SQL.identifier, columns)),
-                    SQL(", ").join(chunk),
-                )
-            )
-            ids.extend(id_ for (id_,) in env.cr.fetchall())
+        env.cr.execute(
+            "SELECT nextval('mail_tracking_value_id_seq') FROM generate_series(1, %s)",
+            [len(rows)],
+        )
+        ids = [id_ for (id_,) in env.cr.fetchall()]
+        # COPY: one stream for thousands of rows, no statement to parse
+        text = "".join(f"{id_}\t{row}\n" for id_, row in zip(ids, rows, strict=True))
+        env.cr.copy_expert(
+            SQL(
+                "COPY mail_tracking_value (id, %s) FROM STDIN",
+                SQL(", ").join(map(SQL.identifier, columns)),
+            ).code,
+            io.StringIO(text),
+        )
         Tracking.browse(ids).modified(columns, create=True)
+
+
+# PostgreSQL's COPY text format: backslash escapes, \N for NULL.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(COPY_ESCAPES)
+    if isinstance(value, bool | int | float | datetime.date):
+        return str(value)
+    raise TypeError(f"no COPY text for {type(value).__name__}")

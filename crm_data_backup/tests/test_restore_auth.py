@@ -83,6 +83,35 @@ class TestRestoreAuth(RestoreCase):
         self.assertEqual(again.state, "planned")
         self.assertEqual(self.failures(), 1)
 
+    def test_sso_user_is_not_asked(self):
+        """Users signing in through an identity provider have no password
+        here: no prompt. With two-factor codes on, they are asked a code."""
+        provider = self.env["auth.oauth.provider"].create(
+            {
+                "name": "Corporate SSO",
+                "client_id": "crm",
+                "auth_endpoint": "https://sso.example.com/auth",
+                "validation_endpoint": "https://sso.example.com/userinfo",
+                "body": "Sign in with Corporate SSO",
+            }
+        )
+        self.user.sudo().write({"oauth_provider_id": provider.id, "oauth_uid": "u-1"})
+        restore = self.planned_restore()
+        result = restore.action_restore()
+        self.assertEqual(result["type"], "ir.actions.act_window_close")
+        self.assertEqual(restore.state, "running")
+        self.env["crm.backup.restore"]._cron_run_restores()
+        self.assertEqual(restore.state, "done")
+        self.assertEqual(self.partner.phone, "111")
+        self.enable_totp()
+        self.partner.phone = "333"
+        again = self.planned_restore()
+        wizard = self.open_wizard(again)
+        self.assertEqual(wizard.auth_method, "totp")
+        self.assertEqual(again.state, "planned")
+        self.assertEqual(wizard.action_confirm()["res_model"], wizard._name)
+        self.assertEqual(again.state, "planned")
+
     def test_totp_wrong_and_missing(self):
         totp = self.enable_totp()
         restore = self.planned_restore()

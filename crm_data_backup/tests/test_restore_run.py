@@ -554,13 +554,20 @@ class TestSpoolAndUndo(BaseCase):
     ]
 
     def test_spool_gives_back_each_batch(self):
-        with io.BytesIO() as file:
+        with io.BytesIO() as file, io.BytesIO() as undo_file:
             spool = ChangeSpool(file)
             for changes, before in self.batches:
                 spool(changes, before)
             self.assertEqual(spool.count, 3)
-            back = list(spool.batches(self.types))
-        self.assertEqual(back, [self.batches[0], self.batches[2]])
+            undo = UndoWriter(undo_file, "res.partner", self.types)
+            changes = []
+            for batch, before in spool.batches(self.types):
+                changes.append(batch)
+                undo.add_json(before)
+            undo.close([])
+            _model, _types, befores, _created = self.read_undo(undo_file.getvalue())
+        self.assertEqual(changes, [self.batches[0][0], self.batches[2][0]])
+        self.assertEqual(befores, [self.batches[0][1], self.batches[2][1]])
 
     def read_undo(self, blob):
         undo = UndoReader(blob)

@@ -124,7 +124,8 @@ class TestTrackingLog(TransactionCase):
         changes = [
             {"email": "new0@x.com", "phone": "+1 555"},
             {"email": False, "parent_id": self.globex.id},
-            {"phone": "0033 1 23", "function": "CEO"},
+            # what COPY's text format escapes: tab, backslash, line ends
+            {"phone": "0033\t1\\23\r\n4", "function": "CEO"},
             {"email": "p3@y.com", "phone": "1", "parent_id": False},
         ]
         self.assert_like_odoo(theirs, ours, changes)
