@@ -36,7 +36,6 @@ class Plan:
     fields: dict = field(default_factory=dict)  # name -> FieldPlan
     backup_count: int = 0
     matched_count: int = 0
-    matched_ids: set = field(default_factory=set)
     deleted: dict = field(default_factory=dict)  # xmlid -> {field: target value}
     created_since_count: int = 0
     conflicts: list = field(default_factory=list)  # first conflicts, for display
@@ -110,7 +109,8 @@ class Planner:
     ``live`` gives the database side, in batches:
     ``resolve(model, xmlids) -> {xmlid: id}`` (existing records only),
     ``fetch(ids, field_names) -> {id: {field: value}}`` and
-    ``object_ids() -> set of ids`` (live records of the object).
+    ``mark_matched(ids)`` (records of the backup found live) and
+    ``count_unmatched() -> int`` (live records of the object not marked).
     """
 
     def __init__(self, model, fields, live, batch_size=5000, recreate_fields=None):
@@ -137,7 +137,7 @@ class Planner:
                 batch = []
         if batch:
             self._plan_batch(plan, batch, on_batch)
-        plan.created_since_count = len(set(self.live.object_ids()) - plan.matched_ids)
+        plan.created_since_count = self.live.count_unmatched()
         return plan
 
     def _resolve_references(self, batch):
@@ -198,6 +198,7 @@ class Planner:
     def _compare_batch(self, plan, batch):
         plan.backup_count += len(batch)
         found = self.live.resolve(self.model, [xmlid for xmlid, _v in batch])
+        self.live.mark_matched(found.values())
         refs = self._resolve_references(batch)
         names = [f.name for f in self.fields]
         live_values = self.live.fetch(sorted(set(found.values())), names)
@@ -215,7 +216,6 @@ class Planner:
                 continue
             plan.matched_count += 1
             current = live_values.get(res_id, {})
-            plan.matched_ids.add(res_id)
             for spec in self.fields:
                 value = values.get(spec.name)
                 target, reason = self._target(spec, value, refs)

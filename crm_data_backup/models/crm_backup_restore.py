@@ -105,6 +105,7 @@ class _LiveRecords:
         self.env = env
         self.Model = env[model].sudo().with_context(active_test=False, lang="en_US")
         self.domain = domain
+        self.matched_table = False
 
     def resolve(self, model, xmlids):
         if not xmlids or model not in self.env:
@@ -185,8 +186,39 @@ class _LiveRecords:
         for res_id, target in self.env.cr.fetchall():
             result[res_id][field.name].add(target)
 
-    def object_ids(self):
-        return set(self.Model.search(self.domain).ids)
+    def mark_matched(self, ids):
+        # In a temporary table rather than a set: a million ids stay off the heap.
+        if not self.matched_table:
+            self.env.cr.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS crm_backup_restore_matched "
+                "(id int4 PRIMARY KEY) ON COMMIT DROP"
+            )
+            self.env.cr.execute("TRUNCATE crm_backup_restore_matched")
+            self.matched_table = True
+        ids = list(ids)
+        if ids:
+            self.env.cr.execute(
+                "INSERT INTO crm_backup_restore_matched SELECT unnest(%s::int4[]) "
+                "ON CONFLICT DO NOTHING",
+                [ids],
+            )
+
+    def count_unmatched(self):
+        query = self.Model._search(self.domain)
+        matched = SQL(
+            "AND NOT EXISTS (SELECT 1 FROM crm_backup_restore_matched m "
+            "WHERE m.id = live.id)"
+            if self.matched_table
+            else ""
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT count(*) FROM (%s) live WHERE TRUE %s",
+                query.subselect(),
+                matched,
+            )
+        )
+        return self.env.cr.fetchone()[0]
 
 
 class _OrmTarget:
