@@ -112,6 +112,7 @@ class BackupReader:
     def close(self):
         if self._zip is not None:
             self._zip.close()
+        self._file.close()
 
     def __enter__(self):
         return self.validate()

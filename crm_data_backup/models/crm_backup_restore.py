@@ -559,7 +559,9 @@ class CrmBackupRestore(models.Model):
 
     # --- backup file -------------------------------------------------------
 
-    def _backup_bytes(self):
+    def _backup_file(self):
+        """The chosen backup zip: bytes for an upload, an open binary file for
+        a stored backup (read from the filestore, never whole in memory)."""
         self.ensure_one()
         if self.source == "upload":
             if not self.upload_file:
@@ -575,15 +577,19 @@ class CrmBackupRestore(models.Model):
                     backup.name,
                 )
             )
-        return backup.attachment_id.raw
+        attachment = backup.attachment_id
+        if attachment.store_fname and attachment.file_size:
+            return open(attachment._full_path(attachment.store_fname), "rb")
+        return attachment.raw or b""
 
     def _open_reader(self, full=True):
         """A checked reader of the chosen backup (UserError when unusable)."""
         self.ensure_one()
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        source = self._backup_file()
         try:
             reader = BackupReader(
-                io.BytesIO(self._backup_bytes()),
+                source,
                 database_uuid=uuid,
                 acknowledge_foreign=self.acknowledge_foreign or not full,
             )
@@ -594,6 +600,8 @@ class CrmBackupRestore(models.Model):
                 reader._check_entries()
                 reader._read_manifest()
         except BackupFileError as exc:
+            if not isinstance(source, bytes):
+                source.close()
             raise UserError(str(exc)) from None
         return reader
 

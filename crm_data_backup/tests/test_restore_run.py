@@ -507,6 +507,11 @@ class TestRestoreRun(RestoreCase):
     def test_restore_from_stored_backup(self):
         """End to end: a real backup made by the backup engine."""
         restore = self._planned_from_stored_backup("csv")
+        # Read from the filestore as a file, not loaded whole in memory.
+        source = restore._backup_file()
+        self.addCleanup(source.close)
+        self.assertIsInstance(source, io.BufferedReader)
+        self.assertEqual(source.read(2), b"PK")
         self.assertTrue(self.run_restore(restore))
         self.assertSnapshot()
         self.assertEqual(restore.restored_record_count, 2)
