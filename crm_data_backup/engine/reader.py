@@ -40,8 +40,7 @@ ZIP_ERRORS = (
     EOFError,
     OSError,
     zlib.error,
-    NotImplementedError,
-    RuntimeError,
+    RuntimeError,  # NotImplementedError too: an unknown compression method
 )
 
 # The reader may meet cells up to the largest limit; csv's own default is 128 kB.

@@ -4,7 +4,7 @@
 
 from collections import defaultdict
 
-from .tracking_log import finalize_tracking, is_tracked
+from .tracking_log import is_tracked
 
 RELATIONAL = ("many2one", "many2many", "one2many")
 X2MANY = ("many2many", "one2many")
@@ -32,7 +32,6 @@ class FastOrmTarget:
         self.Model = orm_target.Model
         self.env = orm_target.env
         self.automations_done = orm_target.automations_done
-        self.written_ids = []
 
     def write_values(self, ids, vals):
         self.write_rows(dict.fromkeys(ids, vals))
@@ -52,7 +51,8 @@ class FastOrmTarget:
             return
         if self.automations_done is not None:
             self.automations_done.pending_ids.update(rows)
-        self.written_ids.extend(rows)
+        # The normal target finalises their tracking (see finish).
+        self.base.written_ids.extend(rows)
         records = self.Model.browse(list(rows))
         fnames = list(next(iter(rows.values())))
         automations = self._automations(records)
@@ -86,12 +86,7 @@ class FastOrmTarget:
         return set(fnames).union(field.name for field in tree.root)
 
     def finish(self):
-        """Tracking messages of the written records, created together."""
-        self.flush()
-        finalize_tracking(self.Model, self.written_ids)
-        self.written_ids = []
-        # The next records are others: what the cache holds is dead weight.
-        self.env.invalidate_all()
+        self.base.finish()
 
     def _automations(self, records):
         if "base.automation" not in self.env:

@@ -50,6 +50,24 @@ class TestRestoreReader(TransactionCase):
         self.assertEqual(cm.exception.code, code, str(cm.exception))
         self.assertIn(words, str(cm.exception))
 
+    def test_unsupported_compression(self):
+        """zipfile raises NotImplementedError for a compression method it does
+        not know (e.g. an encrypting archiver's): a clear error, not a crash."""
+        data = bytearray(make_zip([contacts()]))
+        name = b"contacts.csv"
+        for signature, method_at, name_at in (
+            (b"PK\x03\x04", 8, 30),
+            (b"PK\x01\x02", 10, 46),
+        ):
+            start = data.find(signature)
+            while start != -1:
+                if data[start + name_at : start + name_at + len(name)] == name:
+                    data[start + method_at : start + method_at + 2] = (99).to_bytes(
+                        2, "little"
+                    )
+                start = data.find(signature, start + 1)
+        self.assertRejected(bytes(data), "damaged", "'contacts.csv' is damaged")
+
     def test_good_file(self):
         rows = self.read_all(make_zip([contacts()]))
         self.assertEqual(
