@@ -100,12 +100,19 @@ class BackupReader:
 
     # --- opening and checking ------------------------------------------------
 
-    def validate(self):
-        """Run every check on the file; returns self for chaining."""
+    def open(self):
+        """Open the zip and read its manifest, without reading any file."""
         self._open_zip()
         self._check_entries()
         self._read_manifest()
-        self._check_files()
+        return self
+
+    def validate(self, names=None):
+        """Run every check on the file; returns self for chaining. With
+        ``names``, only those files' contents are checked (the others must
+        still be present and listed)."""
+        self.open()
+        self.check_files(names)
         return self
 
     def close(self):
@@ -262,7 +269,7 @@ class BackupReader:
                 f"{info.filename!r} is damaged or truncated in the backup.", "damaged"
             ) from None
 
-    def _check_files(self):
+    def check_files(self, names=None):
         listed = {"manifest.json"}
         checked = {}
         for entry in self.manifest["files"]:
@@ -281,7 +288,8 @@ class BackupReader:
                     f"The manifest lists {name!r} but the backup does not contain it.",
                     "missing_file",
                 ) from None
-            self._check_checksum(info, entry, text=not name.endswith(".xlsx"))
+            if names is None or name in names:
+                self._check_checksum(info, entry, text=not name.endswith(".xlsx"))
             checked[name] = entry["sha256"]
         extra = sorted(set(self._zip.namelist()) - listed)
         if extra:

@@ -23,7 +23,7 @@ from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
 from .fast_target import FastOrmTarget
 from .request_lock import RESTORE_REQUESTS, serialize_requests
-from .tracking_log import finalize_tracking
+from .tracking_log import finalize_tracking, pending_tracking
 
 _logger = logging.getLogger(__name__)
 
@@ -239,6 +239,10 @@ class _OrmTarget:
         self.Model = env[model].sudo().with_context(**context)
         self.env = env
         self.written_ids = []
+        # Left to Odoo's own finalisation at commit (see finish).
+        self.tracking_kept = {
+            name: set(ids) for name, ids in pending_tracking(env).items()
+        }
 
     def write_values(self, ids, vals):
         if self.automations_done is not None:
@@ -279,7 +283,7 @@ class _OrmTarget:
         """Tracking messages of the written records, created together rather
         than one by one at commit."""
         self.flush()
-        finalize_tracking(self.Model, self.written_ids)
+        finalize_tracking(self.Model, self.written_ids, keep=self.tracking_kept)
         self.written_ids = []
         # The next records are others: what the cache holds is dead weight.
         self.env.invalidate_all()
@@ -582,8 +586,10 @@ class CrmBackupRestore(models.Model):
             return open(attachment._full_path(attachment.store_fname), "rb")
         return attachment.raw or b""
 
-    def _open_reader(self, full=True):
-        """A checked reader of the chosen backup (UserError when unusable)."""
+    def _open_reader(self, full=True, restored_only=False):
+        """A checked reader of the chosen backup (UserError when unusable).
+        ``restored_only``: of the files' contents, check only the restored
+        object's (the job, after the plan checked them all)."""
         self.ensure_one()
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         source = self._backup_file()
@@ -592,13 +598,12 @@ class CrmBackupRestore(models.Model):
                 source,
                 database_uuid=uuid,
                 acknowledge_foreign=self.acknowledge_foreign or not full,
-            )
+            ).open()
             if full:
-                reader.validate()
-            else:
-                reader._open_zip()
-                reader._check_entries()
-                reader._read_manifest()
+                names = None
+                if restored_only and (entry := self._find_entry(reader)):
+                    names = {entry["name"]}
+                reader.check_files(names)
         except BackupFileError as exc:
             if not isinstance(source, bytes):
                 source.close()
@@ -680,7 +685,7 @@ class CrmBackupRestore(models.Model):
             )
         return specs
 
-    def _compute_plan(self, reader, on_batch=None):
+    def _make_plan(self, reader, on_batch=None):
         """Plan against the live database, from a validated reader; with
         ``on_batch``, changes are handed over batch by batch (see Planner)."""
         self.ensure_one()
@@ -738,7 +743,7 @@ class CrmBackupRestore(models.Model):
             try:
                 # Counts and samples only: the changes are computed again
                 # when the restore runs.
-                plan, specs, _types = restore._compute_plan(reader, _discard)
+                plan, specs, _types = restore._make_plan(reader, _discard)
             finally:
                 reader.close()
             restore._store_plan(plan, specs)
@@ -942,7 +947,7 @@ class CrmBackupRestore(models.Model):
 
         reader = self._open_reader()
         try:
-            plan, specs, _types = self._compute_plan(reader, write_changes)
+            plan, specs, _types = self._make_plan(reader, write_changes)
         finally:
             reader.close()
         headers = [_("Field"), _("Change"), _("Clear"), _("Unchanged"), _("Conflicts")]
@@ -1245,9 +1250,9 @@ class CrmBackupRestore(models.Model):
             # The whole plan first (spooled to disk: memory stays bounded),
             # so that it is taken before any write, as reviewed.
             spool = ChangeSpool(spool_file)
-            reader = self._open_reader()
+            reader = self._open_reader(restored_only=True)
             try:
-                plan, _specs, types = self._compute_plan(reader, spool)
+                plan, _specs, types = self._make_plan(reader, spool)
             finally:
                 reader.close()
             undo = UndoWriter(undo_file, self.model_name, types)
@@ -1327,7 +1332,7 @@ class CrmBackupRestore(models.Model):
         applier = Applier(
             target,
             undo.types,
-            batch_size=self._batch_size(automations) if self.fast_mode else 1000,
+            batch_size=self._batch_size(automations),
             progress=self._progress,
             total=self.restored_record_count,
         )

@@ -13,10 +13,17 @@ from odoo.tools import SQL, clean_context, split_every
 from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.sql import table_columns
 
+from odoo.addons.mail.models.mail_tracking_value import MailTracking
+from odoo.addons.mail.models.models import BaseModel as MailBaseModel
+
 # Records whose tracking is finalised together.
 TRACKING_BATCH = 2000
 # Columns a copied log message does not take from its template.
 OWN_COLUMNS = ("id", "res_id", "body", "message_id")
+# Rounds of finalisation of records made pending by the previous round.
+FINALIZE_ROUNDS = 5
+# Field types whose tracking values are the old and new values themselves.
+PLAIN_TYPES = ("integer", "float", "char", "text", "datetime")
 
 
 def is_tracked(records):
@@ -28,9 +35,25 @@ def is_tracked(records):
     )
 
 
-def finalize_tracking(Model, written_ids):
+def pending_tracking(env):
+    """``{model: ids}`` of the records whose tracking waits for the commit."""
+    prefix = "mail.tracking."
+    result = {}
+    for key, initial in env.cr.precommit.data.items():
+        model = key[len(prefix) :] if key.startswith(prefix) else None
+        if model in env.registry and initial:
+            ids = [res_id for res_id, values in initial.items() if values]
+            if ids:
+                result[model] = ids
+    return result
+
+
+def finalize_tracking(Model, written_ids, keep=None):
     """What ``mail.thread._track_finalize`` does at commit for ``written_ids``,
-    with one message creation per batch instead of one per record.
+    with one message creation per batch instead of one per record; then the
+    same for the records the writes made pending too (a contact's leads,
+    recomputed from its e-mail), except ``keep`` (``{model: ids}``, pending
+    before the restore): done now, they do not pile up until the commit.
 
     The first log message of a batch goes through ``mail.message.create``
     (every override included); the others are SQL copies of it that differ
@@ -38,6 +61,22 @@ def finalize_tracking(Model, written_ids):
     one statement. Messages with a subtype (those that notify followers) go
     through ``message_post`` as usual.
     """
+    _finalize(Model, written_ids)
+    keep = keep or {}
+    # A finalisation may recompute, and so make other records pending.
+    for _round in range(FINALIZE_ROUNDS):
+        others = {
+            model: [i for i in ids if i not in keep.get(model, ())]
+            for model, ids in pending_tracking(Model.env).items()
+        }
+        others = {model: ids for model, ids in others.items() if ids}
+        if not others:
+            break
+        for model, ids in others.items():
+            _finalize(Model.env[model], ids)
+
+
+def _finalize(Model, written_ids):
     Model.env.flush_all()
     if not is_tracked(Model):
         return
@@ -64,15 +103,11 @@ def finalize_tracking(Model, written_ids):
 
 def _track_batch(records, tracked_fields, initial, bodies, authors):
     # mail.thread._message_track, the log messages being created together.
-    tracking = {}
     logs = defaultdict(list)  # author: [(record, body, tracking values)]
     cleaned = records.with_context(clean_context(records.env.context))
+    tracking = _mail_track(cleaned, tracked_fields, initial)
     for record in cleaned:
-        try:
-            changes, values = record._mail_track(tracked_fields, initial[record.id])
-        except MissingError:
-            continue
-        tracking[record.id] = (changes, values)
+        changes, values = tracking.get(record.id, (None, None))
         if not changes:
             continue
         subtype = record._track_subtype(
@@ -98,6 +133,67 @@ def _track_batch(records, tracked_fields, initial, bodies, authors):
     for record in records:
         changes, _values = tracking.get(record.id, (None, None))
         record._message_track_post_template(changes)
+
+
+def _mail_track(records, tracked_fields, initial):
+    """``{id: record._mail_track(tracked_fields, initial[id])}``, deleted
+    records left out. Unless a model overrides them, the fields are ordered
+    and looked up once for all records rather than once per record."""
+    Tracking = records.env["mail.tracking.value"]
+    if (
+        type(records)._mail_track is not MailBaseModel._mail_track
+        or type(Tracking)._create_tracking_values
+        is not MailTracking._create_tracking_values
+    ):
+        result = {}
+        for record in records:
+            try:
+                result[record.id] = record._mail_track(
+                    tracked_fields, initial[record.id]
+                )
+            except MissingError:
+                continue
+        return result
+    order = [name for name, _seq in records._mail_track_order_fields(tracked_fields)]
+    field_ids = {}
+    result = {}
+    for record in records:
+        init = initial[record.id]
+        updated = set()
+        values = []
+        try:
+            for name in order:
+                if name not in init:
+                    continue
+                old, new = init[name], record[name]
+                if new == old or (not new and not old):
+                    continue
+                updated.add(name)
+                info = tracked_fields[name]
+                if info["type"] not in PLAIN_TYPES:
+                    vals = Tracking._create_tracking_values(
+                        old, new, name, info, record
+                    )
+                else:
+                    if name not in field_ids:
+                        field_ids[name] = _field_id(Tracking, record._name, name)
+                    vals = {
+                        "field_id": field_ids[name],
+                        f"old_value_{info['type']}": old,
+                        f"new_value_{info['type']}": new,
+                    }
+                values.append([0, 0, vals])
+        except MissingError:
+            continue
+        result[record.id] = (updated, values)
+    return result
+
+
+def _field_id(Tracking, model, name):
+    field = Tracking.env["ir.model.fields"]._get(model, name)
+    if not field:
+        raise ValueError(f"Unknown field {name} on model {model}")
+    return field.id
 
 
 def _log_tracking(records, author_id, entries):

@@ -142,6 +142,35 @@ class TestRestoreReader(TransactionCase):
         data = make_zip([contacts(sha256="0" * 64)])
         self.assertRejected(data, "checksum", "checksum")
 
+    def test_validate_named_files(self):
+        """The job reads one object's file: only that one's content is checked
+        again, but every listed file must still be there."""
+        companies = file_spec("companies", "res.partner", HEADER, ROWS, sha256="0" * 64)
+        data = make_zip([contacts(), companies])
+        with self.assertRaises(BackupFileError):
+            BackupReader(data, database_uuid="test-uuid").validate()
+        with self.assertRaises(BackupFileError):
+            BackupReader(data, database_uuid="test-uuid").validate({"companies.csv"})
+        reader = BackupReader(data, database_uuid="test-uuid")
+        reader.validate({"contacts.csv"})
+        entry = reader.find_entry("res.partner", "contacts")
+        self.assertEqual(len(list(reader.iter_rows(entry, TYPES))), 2)
+        # A listed file that is missing is still an error.
+        missing = make_zip([contacts()])
+        manifest = json.loads(
+            zipfile.ZipFile(io.BytesIO(missing)).read("manifest.json")
+        )
+        manifest["files"].append(dict(manifest["files"][0], name="companies.csv"))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("contacts.csv", csv_bytes(HEADER, ROWS))
+            zf.writestr("manifest.json", json.dumps(manifest))
+        with self.assertRaises(BackupFileError) as cm:
+            BackupReader(buf.getvalue(), database_uuid="test-uuid").validate(
+                {"contacts.csv"}
+            )
+        self.assertEqual(cm.exception.code, "missing_file")
+
     def test_tampered_content(self):
         good = make_zip([contacts()])
         manifest = json.loads(zipfile.ZipFile(io.BytesIO(good)).read("manifest.json"))

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.tests import TransactionCase, new_test_user
 
-from ..models.tracking_log import finalize_tracking
+from ..models.tracking_log import finalize_tracking, pending_tracking
 
 # Columns that differ between two otherwise identical messages.
 OWN = {"id", "res_id", "message_id", "date", "create_date", "write_date"}
@@ -141,12 +141,76 @@ class TestTrackingLog(TransactionCase):
                 "stage_id": stages[0].id,
                 "expected_revenue": 100 * i,
             }
-            for i in range(3)
+            for i in range(4)
         ]
         theirs, ours = self.twins("crm.lead", vals)
         changes = [
             {"expected_revenue": 5.5, "user_id": self.seller.id},
             {"stage_id": stages[1].id},
             {"expected_revenue": 0, "date_deadline": "2020-02-29"},
+            {"active": False, "type": "lead"},
         ]
         self.assert_like_odoo(theirs, ours, changes)
+
+    def test_tasks_like_odoo(self):
+        # Every kind of tracked value: text, selection, date and time,
+        # number, many2many, boolean.
+        project = self.env["project.project"].create({"name": "Tracked"})
+        vals = [
+            {"name": f"Task {i}", "project_id": project.id, "allocated_hours": i}
+            for i in range(3)
+        ]
+        theirs, ours = self.twins("project.task", vals)
+        changes = [
+            {"name": "Renamed", "priority": "1", "allocated_hours": 2.5},
+            {"date_deadline": "2026-03-01 10:30:00", "user_ids": [self.seller.id]},
+            {"active": False, "allocated_hours": 0},
+        ]
+        self.assert_like_odoo(theirs, ours, changes)
+
+    def test_recomputed_records_like_odoo(self):
+        """A contact's new e-mail is recomputed on its leads, which track it:
+        their messages are made with the contact's, not left for the commit,
+        and are Odoo's. What was pending before stays pending."""
+        theirs, ours = self.twins(
+            "res.partner", [{"name": f"Lead owner {i}"} for i in range(2)]
+        )
+        leads = [
+            self.env["crm.lead"].create(
+                [
+                    {"name": f"Lead {i}", "partner_id": partner.id}
+                    for i, partner in enumerate(partners)
+                ]
+            )
+            for partners in (theirs, ours)
+        ]
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        before = self.messages(leads[1])
+        self.assertEqual(self.messages(leads[0]), before)
+        unrelated = self.env["crm.lead"].create({"name": "Unrelated"})
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        unrelated.write({"priority": "2", "email_from": "kept@x.com"})
+        kept = pending_tracking(self.env)
+        self.assertEqual(kept, {"crm.lead": [unrelated.id]})
+
+        for partners in (theirs, ours):
+            for i, partner in enumerate(partners):
+                partner.write({"email": f"new{i}@x.com"})
+        # theirs' tracking is still pending too: only ours is finalized
+        keep = {
+            "crm.lead": {unrelated.id, *leads[0].ids},
+            "res.partner": set(theirs.ids),
+        }
+        finalize_tracking(ours.sudo(), ours.ids, keep=keep)
+        self.assertEqual(
+            {model: set(ids) for model, ids in pending_tracking(self.env).items()},
+            keep,
+        )
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.assertEqual(self.messages(leads[1]), self.messages(leads[0]))
+        for lead, old in zip(self.messages(leads[1]), before, strict=True):
+            self.assertGreater(len(lead), len(old))
+        self.assertEqual(self.messages(ours), self.messages(theirs))
