@@ -1,11 +1,13 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import datetime
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import BaseCase, new_test_user
 
 from ..engine.applier import Applier
+from ..models import crm_backup_restore
 from .restore_cases import RestoreCase
 
 
@@ -329,6 +331,54 @@ class TestRestoreFast(RestoreCase):
         self.assertIn("expected_revenue", tracked)
         self.assertIn("user_id", tracked)
         self.assertEqual(fast, normal)
+
+    def test_leads_tracked_with_their_contacts(self):
+        """Restoring contacts' e-mails recomputes their leads' e-mail, which
+        is tracked: the leads' messages are written with each part of the
+        job, not all at its end (where they piled up in memory)."""
+        self.env = self.env(
+            context=dict(self.env.context, tracking_disable=False, mail_notrack=False)
+        )
+        self.p2.email = "bob@x.com"
+        leads = self.env["crm.lead"].create(
+            [{"name": f"Lead of {p.name}", "partner_id": p.id} for p in self.people]
+        )
+        data = self.backup_zip("contacts", self.people, ["id", "name", "email"])
+        for fast in (False, True):
+            self.people.write({"email": f"changed.{fast}@x.com"})
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+            self.assertEqual(set(leads.mapped("email_from")), {f"changed.{fast}@x.com"})
+            before = self.env["mail.message"].search([]).ids
+            restore = self.planned("contacts", data, ["email"], fast_mode=fast)
+            # one contact per part
+            with patch.object(crm_backup_restore, "PLAN_BATCH", 1):
+                self.assertTrue(self.run_restore(restore), restore.error_message)
+            self.assertEqual(leads.mapped("email_from"), ["alice@x.com", "bob@x.com"])
+            messages = self.env["mail.message"].search(
+                [
+                    ("id", "not in", before),
+                    ("model", "in", ["res.partner", "crm.lead"]),
+                    ("res_id", "in", self.people.ids + leads.ids),
+                ],
+                order="id",
+            )
+            self.assertEqual(
+                [(m.model, m.res_id) for m in messages],
+                [
+                    ("res.partner", self.p1.id),
+                    ("crm.lead", leads[0].id),
+                    ("res.partner", self.p2.id),
+                    ("crm.lead", leads[1].id),
+                ],
+            )
+            for message, partner in zip(messages[1::2], self.people, strict=True):
+                self.assertEqual(
+                    message.tracking_value_ids.mapped(
+                        lambda t: (t.field_id.name, t.old_value_char, t.new_value_char)
+                    ),
+                    [("email_from", f"changed.{fast}@x.com", partner.email)],
+                )
 
     def clear_ref(self):
         self.env.flush_all()
