@@ -270,6 +270,8 @@ class BackupReader:
             ) from None
 
     def check_files(self, names=None):
+        """Every listed file is there and nothing else is; the contents
+        (checksum, UTF-8) of ``names``, or of every file."""
         listed = {"manifest.json"}
         checked = {}
         for entry in self.manifest["files"]:
