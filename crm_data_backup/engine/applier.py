@@ -62,11 +62,8 @@ class UndoWriter:
         self.gzip.write(json.dumps(data, separators=(",", ":")).encode() + b"\n")
 
     def add(self, before):
-        if before:
-            self.add_json(dumps(before).encode())
-
-    def add_json(self, before):
-        """``before`` already as JSON (bytes), e.g. from a ChangeSpool."""
+        """``before`` (``{id: {field: value}}``) as JSON bytes: ``dumps()``'s,
+        or a ChangeSpool's."""
         if before != b"{}":
             self.gzip.write(b'{"values":' + before + b"}\n")
 
@@ -115,9 +112,6 @@ class ChangeSpool:
         if changes:
             self.file.write(f"{dumps(changes)}\n{dumps(before)}\n".encode())
             self.count += len(changes)
-
-    def __call__(self, changes, before):
-        self.add(changes, before)
 
     def batches(self, field_types):
         """``(changes, before as JSON bytes)`` per batch, in order."""

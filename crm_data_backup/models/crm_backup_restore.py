@@ -830,15 +830,21 @@ class CrmBackupRestore(models.Model):
         text = str(value)
         return text if len(text) <= 80 else text[:77] + "..."
 
+    def _display_names(self, ids):
+        """``{id: display name}`` of live records, read together."""
+        Model = self.env[self.model_name].sudo().with_context(active_test=False)
+        # iterating shares the prefetch: one query per batch, not per record
+        return {record.id: record.display_name for record in Model.browse(ids)}
+
     def _sample_rows(self, plan, specs):
         by_name = {s.name: s for s in specs}
-        Model = self.env[self.model_name].sudo().with_context(active_test=False)
+        names = self._display_names([sample[1] for sample in plan.samples])
         rows = []
         for xmlid, res_id, name, before, after in plan.samples:
             spec = by_name[name]
             rows.append(
                 (
-                    Model.browse(res_id).display_name or xmlid,
+                    names[res_id] or xmlid,
                     spec.label,
                     self._display(spec, before),
                     self._display(spec, after) or _("(empty)"),
@@ -848,22 +854,16 @@ class CrmBackupRestore(models.Model):
 
     def _record_names(self, plan, xmlids):
         """``{xmlid: "Name (xmlid)"}``: the live name, else the backup's."""
-        Model = self.env[self.model_name].sudo().with_context(active_test=False)
-        Data = self.env["ir.model.data"].sudo()
+        live = _LiveRecords(self.env, self.model_name, []).resolve(
+            self.model_name, list(xmlids)
+        )
+        live_names = self._display_names(list(live.values()))
+        rec_name = self.env[self.model_name]._rec_name
         names = {}
         for xmlid in xmlids:
-            module, _dot, name = xmlid.partition(".")
-            data = Data.search(
-                [
-                    ("module", "=", module),
-                    ("name", "=", name),
-                    ("model", "=", Model._name),
-                ],
-                limit=1,
-            )
-            label = Model.browse(data.res_id).exists().display_name if data else ""
+            label = live_names[live[xmlid]] if xmlid in live else ""
             if not label:
-                label = (plan.deleted.get(xmlid) or {}).get(Model._rec_name) or ""
+                label = (plan.deleted.get(xmlid) or {}).get(rec_name) or ""
             names[xmlid] = f"{label} ({xmlid})" if label else xmlid
         return names
 
@@ -921,16 +921,19 @@ class CrmBackupRestore(models.Model):
             (_("Record"), _("Field"), _("Now"), _("After restore"))
         ):
             samples.write_string(0, col, text, bold)
-        Model = self.env[self.model_name].sudo().with_context(active_test=False)
-        names = self.field_ids.mapped("name")
-        by_name = {spec.name: spec for spec in self._field_specs(names)}
+        by_name = {
+            spec.name: spec for spec in self._field_specs(self.field_ids.mapped("name"))
+        }
         lines = [1]  # next row of the Changes sheet
 
         def write_changes(changes, before):
+            if lines[0] > PLAN_SHEET_ROWS:
+                return
+            record_names = self._display_names(list(changes))
             for res_id, values in changes.items():
                 if lines[0] > PLAN_SHEET_ROWS:
                     return
-                record_name = Model.browse(res_id).display_name or str(res_id)
+                record_name = record_names[res_id] or str(res_id)
                 for name, after in values.items():
                     spec = by_name[name]
                     for col, text in enumerate(
@@ -943,7 +946,8 @@ class CrmBackupRestore(models.Model):
                     ):
                         samples.write_string(lines[0], col, text or "")
                     lines[0] += 1
-            Model.invalidate_model()
+            # the names read for this part are not needed again
+            self.env[self.model_name].invalidate_model()
 
         reader = self._open_reader()
         try:
@@ -1252,7 +1256,7 @@ class CrmBackupRestore(models.Model):
             spool = ChangeSpool(spool_file)
             reader = self._open_reader(restored_only=True)
             try:
-                plan, _specs, types = self._make_plan(reader, spool)
+                plan, _specs, types = self._make_plan(reader, spool.add)
             finally:
                 reader.close()
             undo = UndoWriter(undo_file, self.model_name, types)
@@ -1267,7 +1271,7 @@ class CrmBackupRestore(models.Model):
             for changes, before in spool.batches(types):
                 # The values replaced are saved in the same transaction as
                 # the writes: the undo exists exactly when they do.
-                undo.add_json(before)
+                undo.add(before)
                 applier.write_changes(changes)
             result = applier.finish(plan.deleted if self.recreate_deleted else None)
             undo.close(result["created_ids"])
@@ -1336,18 +1340,15 @@ class CrmBackupRestore(models.Model):
             progress=self._progress,
             total=self.restored_record_count,
         )
-        count = 0
         for values in undo.batches():
             existing = set(target.Model.browse(list(values)).exists().ids)
-            part = {
-                res_id: vals for res_id, vals in values.items() if res_id in existing
-            }
-            applier.write_changes(part)
-            count += len(part)
-        applier.finish()
+            applier.write_changes(
+                {res_id: vals for res_id, vals in values.items() if res_id in existing}
+            )
+        written = applier.finish()["records_written"]
         target.delete_records(undo.created_ids)
         target.flush()
-        return count + len(undo.created_ids)
+        return written + len(undo.created_ids)
 
     def _fail(self, job, exc):
         message = (

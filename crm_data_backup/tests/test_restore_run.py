@@ -12,7 +12,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import BaseCase
 
-from ..engine.applier import ChangeSpool, UndoReader, UndoWriter
+from ..engine.applier import ChangeSpool, UndoReader, UndoWriter, dumps
 from ..models import crm_backup_restore
 from .restore_cases import RestoreCase
 from .restore_common import csv_bytes, export_rows, file_spec, make_zip
@@ -562,13 +562,13 @@ class TestSpoolAndUndo(BaseCase):
         with io.BytesIO() as file, io.BytesIO() as undo_file:
             spool = ChangeSpool(file)
             for changes, before in self.batches:
-                spool(changes, before)
+                spool.add(changes, before)
             self.assertEqual(spool.count, 3)
             undo = UndoWriter(undo_file, "res.partner", self.types)
             changes = []
             for batch, before in spool.batches(self.types):
                 changes.append(batch)
-                undo.add_json(before)
+                undo.add(before)
             undo.close([])
             _model, _types, befores, _created = self.read_undo(undo_file.getvalue())
         self.assertEqual(changes, [self.batches[0][0], self.batches[2][0]])
@@ -583,7 +583,7 @@ class TestSpoolAndUndo(BaseCase):
         with io.BytesIO() as file:
             undo = UndoWriter(file, "res.partner", self.types)
             for _changes, before in self.batches:
-                undo.add(before)
+                undo.add(dumps(before).encode())
             undo.close([12, 11])
             model, types, batches, created = self.read_undo(file.getvalue())
         self.assertEqual((model, types, created), ("res.partner", self.types, [11, 12]))
@@ -592,7 +592,7 @@ class TestSpoolAndUndo(BaseCase):
     def test_empty_undo(self):
         with io.BytesIO() as file:
             undo = UndoWriter(file, "crm.lead", {})
-            undo.add({})
+            undo.add(dumps({}).encode())
             undo.close([])
             self.assertEqual(self.read_undo(file.getvalue()), ("crm.lead", {}, [], []))
 
