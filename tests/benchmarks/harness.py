@@ -4,6 +4,7 @@ A fresh process per measurement keeps the ORM cache and the allocator of one
 measurement from flattering or penalising the next, and makes peak RSS meaningful.
 """
 
+import contextlib
 import json
 import os
 import resource
@@ -51,6 +52,71 @@ class PeakRss:
         return False
 
 
+class OdooShare:
+    """Seconds a block spends in Odoo's compute methods (SQL they run left out)
+    and in PostgreSQL: work that any restore of the same changes must pay,
+    whatever drives it. Wraps, never replaces: each call runs the original."""
+
+    def __init__(self):
+        self.computes = 0.0
+        self.sql = 0.0
+        self._sql_in_computes = 0.0
+        self._depth = {"compute": 0, "sql": 0}
+        self._saved = []
+
+    def _timer(self, kind, func):
+        depth = self._depth
+
+        def timed_call(*args, **kwargs):
+            if depth[kind]:  # nested: the outer call counts it
+                return func(*args, **kwargs)
+            depth[kind] += 1
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                depth[kind] -= 1
+                spent = time.perf_counter() - started
+                if kind == "compute":
+                    self.computes += spent
+                else:
+                    self.sql += spent
+                    if depth["compute"]:
+                        self._sql_in_computes += spent
+
+        return timed_call
+
+    def _wrap(self, owner, name, kind, func):
+        self._saved.append((owner, name, owner.__dict__.get(name)))
+        setattr(owner, name, self._timer(kind, func))
+
+    def __enter__(self):
+        from odoo import fields, sql_db
+
+        self._wrap(fields.Field, "compute_value", "compute", fields.Field.compute_value)
+        self._wrap(sql_db.Cursor, "execute", "sql", sql_db.Cursor.execute)
+        # COPY goes to psycopg2's cursor through Cursor.__getattr__
+        self._wrap(
+            sql_db.Cursor,
+            "copy_expert",
+            "sql",
+            lambda cr, *args, **kwargs: cr._obj.copy_expert(*args, **kwargs),
+        )
+        return self
+
+    def __exit__(self, *exc):
+        for owner, name, original in reversed(self._saved):
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        self.computes -= self._sql_in_computes
+        return False
+
+    def result(self):
+        return {"computes": self.computes, "sql": self.sql}
+
+
 def odoo_env(dbname):
     """A registry and an admin environment on `dbname` (caller closes the cursor)."""
     import odoo
@@ -86,10 +152,11 @@ def run_child(measure, dbname, params):
     sys.stdout.flush()
 
 
-def timed(env, func, *args, **kwargs):
-    """Run func, return (value, seconds, peak RSS growth in bytes)."""
+def timed(env, func, *args, share=None, **kwargs):
+    """Run func, return (value, seconds, peak RSS growth in bytes). `share`: an
+    OdooShare that also times the run."""
     env.invalidate_all()
-    with PeakRss() as rss:
+    with PeakRss() as rss, share or contextlib.nullcontext():
         started = time.perf_counter()
         value = func(*args, **kwargs)
         seconds = time.perf_counter() - started

@@ -10,7 +10,7 @@ import tempfile
 
 import datagen
 import engines
-from harness import timed
+from harness import OdooShare, timed
 
 # The 10 contact fields of issue 5, as import-compatible export paths.
 FIELDS = [
@@ -188,13 +188,14 @@ def load(env, nfields, sample):
     _mutate(env, ids, RESTORE_FIELDS[nfields])
     after = _last_message(env)
     model = env["res.partner"].with_context(import_file=True)
-    result, seconds, rss = timed(env, model.load, fields, rows)
+    share = OdooShare()
+    result, seconds, rss = timed(env, model.load, fields, rows, share=share)
     errors = [m for m in result["messages"] if m.get("type") == "error"]
     if errors or len(result["ids"] or []) != len(rows):
         raise RuntimeError(f"load() failed: {errors[:3]}")
     env.cr.commit()
     _drop_tracking(env, after)
-    return _result(seconds, len(rows), rss)
+    return _result(seconds, len(rows), rss, **share.result())
 
 
 def plan(env, nfields, backup_id):
@@ -219,10 +220,18 @@ def restore(env, nfields, backup_id, rows=None, fast=False):
     restore = engines.new_restore(env, backup_id, "contacts", fields, fast=fast)
     engines.plan(restore)
     env.cr.commit()
-    written, seconds, rss = timed(env, engines.run_restore, restore)
+    share = OdooShare()
+    written, seconds, rss = timed(env, engines.run_restore, restore, share=share)
     env.cr.commit()
     _drop_tracking(env, after)
-    return _result(seconds, len(changed), rss, written=written, records=len(ids))
+    return _result(
+        seconds,
+        len(changed),
+        rss,
+        written=written,
+        records=len(ids),
+        **share.result(),
+    )
 
 
 MEASURES = {
