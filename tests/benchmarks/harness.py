@@ -110,11 +110,10 @@ class OdooShare:
                 delattr(owner, name)
             else:
                 setattr(owner, name, original)
-        self.computes -= self._sql_in_computes
         return False
 
     def result(self):
-        return {"computes": self.computes, "sql": self.sql}
+        return {"computes": self.computes - self._sql_in_computes, "sql": self.sql}
 
 
 def odoo_env(dbname):
