@@ -52,6 +52,8 @@ class Figures:
         self.races = Counter()  # kind of race -> rounds run
         self.records_compared = 0
         self.records_lost = 0
+        self.attacks = Counter()  # kind of attack by a backup admin -> attempts
+        self.escalations = Counter()  # kind of attack -> attempts that changed data
 
     def input(self, kind, count=1):
         self.inputs[kind] += count
@@ -64,6 +66,13 @@ class Figures:
 
     def check(self, role, action, level):
         self.checks.add((role, action, level))
+
+    def attack(self, kind, escalated=False):
+        """An attack tried by a backup administrator (or a salesman); ``escalated``
+        when it changed what it must not (users, settings, external IDs, data)."""
+        self.attacks[kind] += 1
+        if escalated:
+            self.escalations[kind] += 1
 
     def compare(self, before, after):
         """Count records of ``before`` (a fingerprint) missing from ``after``."""
@@ -85,6 +94,14 @@ class Figures:
             f"roles x actions checked: {len(roles)} roles x {len(actions)} actions"
             f" at {len(levels)} levels ({', '.join(sorted(levels))}) ="
             f" {len(self.checks)} checks",
+            f"privilege checks by a backup admin: {sum(self.attacks.values())} "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(self.attacks.items()))}),"
+            f" escalations: {sum(self.escalations.values())}"
+            + (
+                f" ({', '.join(f'{k} {v}' for k, v in sorted(self.escalations.items()))})"
+                if self.escalations
+                else ""
+            ),
             f"records compared after faults and bad input: {self.records_compared}",
             f"records lost: {self.records_lost}",
         ]
