@@ -197,7 +197,8 @@ def _attempt(action, actor, targets, registry):
     try:
         if action == "list_backups":
             rows = actor.call("crm.backup", "search_read", None, [], ["name"])
-            assert targets["backup"] in {r["id"] for r in rows}
+            if targets["backup"] not in {r["id"] for r in rows}:
+                raise Denied("the backup is not listed")  # another company's
         elif action == "read_backup":
             rows = actor.call("crm.backup", "read", [targets["backup"]], ["name"])
             assert rows[0]["name"] == "E2E access backup"

@@ -45,13 +45,18 @@ SECRETS.add(HACKED)
 
 # --- what must not change ----------------------------------------------------------
 
-# name -> query of rows an attack must never change
+# name -> (table, columns, how many first columns identify a row): rows an attack
+# must never change
 PROTECTED = {
-    "users": "SELECT id, login, password, active, share, company_id FROM res_users",
-    "groups": "SELECT uid, gid FROM res_groups_users_rel",
-    "user companies": "SELECT user_id, cid FROM res_company_users_rel",
-    "external ids": "SELECT id, module, name, model, res_id FROM ir_model_data",
-    "settings": "SELECT key, value FROM ir_config_parameter",
+    "users": (
+        "res_users",
+        ("id", "login", "password", "active", "share", "company_id"),
+        1,
+    ),
+    "groups": ("res_groups_users_rel", ("uid", "gid"), 2),
+    "user companies": ("res_company_users_rel", ("user_id", "cid"), 2),
+    "external ids": ("ir_model_data", ("id", "module", "name", "model", "res_id"), 1),
+    "settings": ("ir_config_parameter", ("key", "value"), 1),
 }
 
 
@@ -59,9 +64,33 @@ def _protected(db, names):
     state = {}
     with db.cursor() as cr:
         for name in names:
-            cr.execute(PROTECTED[name])
+            table, columns, _key = PROTECTED[name]
+            cr.execute(f"SELECT {', '.join(columns)} FROM {table}")
             state[name] = set(cr.fetchall())
     return state
+
+
+def _put_back_protected(db, name, before, after):
+    """Put the rows of a protected table back as they were before an attack."""
+    table, columns, size = PROTECTED[name]
+    was = {row[:size]: row for row in before}
+    now = {row[:size]: row for row in after}
+    match = " AND ".join(f"{c} = %s" for c in columns[:size])
+    with db.cursor() as cr:
+        for key in now.keys() - was.keys():
+            cr.execute(f"DELETE FROM {table} WHERE {match}", list(key))
+        for key, row in was.items():
+            if key not in now:
+                marks = ", ".join(["%s"] * len(columns))
+                cr.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                    list(row),
+                )
+            elif now[key] != row:
+                sets = ", ".join(f"{c} = %s" for c in columns[size:])
+                cr.execute(
+                    f"UPDATE {table} SET {sets} WHERE {match}", [*row[size:], *key]
+                )
 
 
 def _rows(db, table, where, params=()):
@@ -134,7 +163,9 @@ class Attack:
         return self.found
 
     def _put_back_kept(self):
-        for _label, table, where, params, saved in self.kept:
+        # last kept first: a backup is kept before its file, which must come back
+        # before the backup points at it again
+        for _label, table, where, params, saved in reversed(self.kept):
             _put_back(self.db, table, where, params, saved)
 
     def put_back(self):
@@ -147,9 +178,21 @@ class Attack:
 
 
 def _difference(name, before, after):
-    gained = sorted(after - before, key=str)[:3]
-    lost = sorted(before - after, key=str)[:3]
-    return f"{name} (new rows {gained}, rows gone {lost})"
+    """Which rows changed, by their key only (never a password hash)."""
+    size = PROTECTED[name][2]
+    was = {row[:size] for row in before}
+    now = {row[:size] for row in after}
+    changed = {row[:size] for row in after - before} & was
+    parts = [
+        f"{label} {sorted(keys)[:3]}"
+        for label, keys in (
+            ("added", now - was),
+            ("removed", was - now),
+            ("changed", changed),
+        )
+        if keys
+    ]
+    return f"{name} ({', '.join(parts)})"
 
 
 @contextlib.contextmanager
@@ -181,6 +224,9 @@ def _attack(db, registry, kind, protected=tuple(PROTECTED), crm=True):
                 if crm_before[table] != crm_after[table]
             ]
         FIGURES.attack(kind, escalated=bool(changed))
+        for name in protected:
+            if before[name] != after[name]:
+                _put_back_protected(db, name, before[name], after[name])
         attack.put_back()
         if changed:
             raise AssertionError(f"{kind}: the attack changed {'; '.join(changed)}")
