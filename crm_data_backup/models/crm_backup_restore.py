@@ -617,6 +617,221 @@ class CrmBackupRestore(models.Model):
                 continue
             label = OBJECT_SINGULAR.get(obj.key)
             if obj.is_custom and restore.custom_model_id:
+                label = restore.custom_model_id.name
+            restore.name = _("Data Restore - %s", _(label) if label else obj.name)
+
+    @api.depends("object_id", "custom_model_id")
+    def _compute_model_name(self):
+        for restore in self:
+            if restore.object_id.is_custom:
+                restore.model_name = restore.custom_model_id.model or False
+            else:
+                restore.model_name = restore.object_id.model_name or False
+
+    @api.depends("source", "backup_id", "upload_file", "object_id", "custom_model_id")
+    def _compute_available_field_ids(self):
+        for restore in self:
+            restore.available_field_ids = False
+            restore.is_foreign_backup = False
+            if not restore.model_name or restore.model_name not in self.env:
+                continue
+            try:
+                reader = restore._open_reader(full=False)
+            except UserError:
+                continue
+            restore.is_foreign_backup = reader.foreign
+            entry = restore._find_entry(reader)
+            reader.close()
+            if entry:
+                names = restore._restorable_names(entry)
+                restore.available_field_ids = self.env["ir.model.fields"].search(
+                    [("model", "=", restore.model_name), ("name", "in", names)]
+                )
+
+    @api.model
+    def _kept_days(self):
+        """How long uploaded files and undo data are kept (a setting)."""
+        try:
+            value = int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("crm_data_backup.restore_retention_days", 30)
+            )
+        except ValueError:
+            value = 30
+        return max(value, 1)
+
+    def _kept_since(self):
+        return fields.Datetime.now() - datetime.timedelta(days=self._kept_days())
+
+    @api.depends("state", "date_done")
+    def _compute_undo_available(self):
+        kept = self.sudo().filtered("undo_sha256")
+        since = self._kept_since()
+        for restore in self:
+            restore.undo_available = (
+                restore.state == "done"
+                and restore in kept
+                and bool(restore.date_done)
+                and restore.date_done > since
+            )
+
+    @api.model
+    def _cron_purge_restore_data(self):
+        """Uploaded files and undo data are kept while the undo is allowed."""
+        files = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_field", "in", ("upload_file", "undo_data")),
+                ]
+            )
+        )
+        old = self.sudo().search(
+            [
+                ("id", "in", files.mapped("res_id")),
+                ("state", "!=", "running"),
+                ("create_date", "<", self._kept_since()),
+            ]
+        )
+        for restore in old:
+            restore.write(
+                {"upload_file": False, "undo_data": False, "undo_sha256": False}
+            )
+            self.env["crm.backup.audit"]._log(
+                "restore_data_purged",
+                restore_id=restore.id,
+                object_id=restore.object_id.id,
+                user_id=SUPERUSER_ID,
+                details=_(
+                    "Uploaded file and undo data removed after %s days.",
+                    self._kept_days(),
+                ),
+            )
+        return old
+
+    def _compute_run_automations(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_data_backup.restore_run_automations")
+        )
+        for restore in self:
+            restore.run_automations = value not in (False, "", "False", "0")
+
+    # --- backup file -------------------------------------------------------
+
+    def _backup_file(self):
+        """The chosen backup zip: bytes for an upload, an open binary file for
+        a stored backup (read from the filestore, never whole in memory)."""
+        self.ensure_one()
+        if self.source == "upload":
+            if not self.upload_file:
+                raise UserError(_("Upload a backup file first."))
+            return base64.b64decode(self.with_context(bin_size=False).upload_file)
+        if not self.backup_id:
+            raise UserError(_("Choose a backup first."))
+        self._check_backup_access()
+        backup = self.backup_id.sudo()
+        if backup.state != "done" or not backup.attachment_id:
+            raise UserError(
+                _(
+                    "The backup %s is not available any more (not done or expired).",
+                    backup.name,
+                )
+            )
+        attachment = backup.attachment_id
+        if attachment.store_fname and attachment.file_size:
+            return open(attachment._full_path(attachment.store_fname), "rb")
+        return attachment.raw or b""
+
+    def _open_reader(self, full=True, restored_only=False):
+        """A checked reader of the chosen backup (UserError when unusable).
+        ``restored_only``: of the files' contents, check only the restored
+        object's (the job, after the plan checked them all)."""
+        self.ensure_one()
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        source = self._backup_file()
+        try:
+            reader = BackupReader(
+                source,
+                database_uuid=uuid,
+                acknowledge_foreign=self.acknowledge_foreign or not full,
+            ).open()
+            if full:
+                names = None
+                if restored_only and (entry := self._find_entry(reader)):
+                    names = {entry["name"]}
+                reader.check_files(names)
+        except BackupFileError as exc:
+            if not isinstance(source, bytes):
+                source.close()
+            raise UserError(str(exc)) from None
+        return reader
+
+    def _find_entry(self, reader):
+        key = "custom" if self.object_id.is_custom else self.object_id.key
+        return reader.find_entry(self.model_name, key)
+
+    def _restorable_names(self, entry):
+        names = [column_field(column) for column in entry["fields"]]
+        return [name for name in names if self._field_restorable(name)]
+
+    # --- plan ----------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        context = self.env.context
+        if not self.env.su:
+            # defaults given in the context are values too
+            context = {
+                key: value
+                for key, value in context.items()
+                if not key.startswith("default_") or key[8:] in self._user_fields
+            }
+        restores = super(CrmBackupRestore, self.with_context(context)).create(vals_list)
+        restores._check_backup_access()
+        return restores
+
+    def write(self, vals):
+        choices = CHOICE_FIELDS & set(vals)
+        if not self.env.su:
+            frozen = self.filtered(lambda r: r.state not in OPEN_STATES)
+            if frozen and (
+                choices or {"confirm_overwrite", "confirm_reviewed"} & set(vals)
+            ):
+                raise UserError(
+                    _(
+                        "%(name)s was confirmed: its backup, object and fields can "
+                        "no longer change. Make a new restore instead.",
+                        name=frozen[0].name,
+                    )
+                )
+        stale = self.filtered(lambda r: r.state == "planned") if choices else self
+        result = super().write(vals)
+        if choices:
+            self._check_backup_access()
+            # the plan was made of other choices: review a new one
+            stale.sudo().write({"state": "draft", "confirm_reviewed": False})
+        return result
+
+    def _check_backup_access(self):
+        """The chosen backup must be one the user may read (its companies)."""
+        for restore in self:
+            if restore.backup_id and not self.env.su:
+                restore.backup_id.check_access("read")
+
+    @api.constrains("object_id", "custom_model_id", "field_ids")
+    def _check_target(self):
+        """Only registered CRM objects and custom models, only fields a restore
+        may write: whatever the form shows, whoever sends the values."""
+        for restore in self:
+            obj = restore.object_id
+            if obj and (not obj.restorable or not obj._is_allowed()):
+                raise ValidationError(_("%s cannot be restored.", obj.name))
+            if obj.is_custom and restore.custom_model_id:
                 custom = restore.custom_model_id.sudo()
                 if custom.state != "manual" or not custom.model.startswith("x_"):
                     raise ValidationError(
