@@ -12,7 +12,7 @@ import io
 import zipfile
 
 import pytest
-from conftest import ROLES, environment, login
+from conftest import ROLES, environment, login, set_param
 from e2e import FIGURES
 from odoo_client import ExternalApi, RpcError
 
@@ -123,13 +123,16 @@ def _zip_bytes(text):
 def targets(registry, users, server):
     """Records acted upon: a backup with its zip file (made through the server, so the
     file is in its filestore), an audit entry, and a factory of throw-away backups."""
+    set_param(registry, "crm_data_backup.min_interval_hours", "0")
     admin = ExternalApi(
         server.url,
         server.db,
         users["backup_admin"]["login"],
         users["backup_admin"]["password"],
     )
-    backup = admin.call("crm.backup", "create", {"name": "E2E access backup"})
+    # Backups are made by the server only: this one as if its job had run.
+    with environment(registry, commit=True) as env:
+        backup = _server_backup(env, "E2E access backup", users)
     attachment = admin.call(
         "ir.attachment",
         "create",
@@ -143,17 +146,32 @@ def targets(registry, users, server):
             ).decode(),
         },
     )
-    admin.call("crm.backup", "write", [backup], {"attachment_id": attachment})
     with environment(registry, commit=True) as env:
+        env["crm.backup"].browse(backup).attachment_id = attachment
         entry = env["crm.backup.audit"]._log("backup_created", backup_id=backup)
         ids = {"backup": backup, "attachment": attachment, "audit": entry.id}
 
     def new_backup(name):
         with environment(registry, commit=True) as env:
-            return env["crm.backup"].create({"name": name}).id
+            return _server_backup(env, name, users)
 
     ids["new_backup"] = new_backup
     return ids
+
+
+def _server_backup(env, name, users):
+    company = env.ref("base.main_company")
+    return (
+        env["crm.backup"]
+        .create(
+            {
+                "name": name,
+                "company_ids": [(6, 0, company.ids)],
+                "requested_by_id": users["backup_admin"]["uid"],
+            }
+        )
+        .id
+    )
 
 
 def _exists(registry, model, record_id):
@@ -171,9 +189,7 @@ def _attempt(action, actor, targets, registry):
             rows = actor.call("crm.backup", "read", [targets["backup"]], ["name"])
             assert rows[0]["name"] == "E2E access backup"
         elif action == "create_backup":
-            created = actor.call(
-                "crm.backup", "create", None, {"name": f"E2E by {actor.role}"}
-            )
+            created = actor.call("crm.backup", "request_backup", None)
             created = created[0] if isinstance(created, list) else created
             assert _exists(registry, "crm.backup", created) or actor.level == "orm"
         elif action == "delete_backup":

@@ -1376,7 +1376,11 @@ class CrmBackupRestore(models.Model):
                     "This restore was not confirmed with an identity check (or the check expired)."
                 )
             )
-        return int(grant.split(":")[1])
+        if int(grant.split(":")[1]) != self.env.uid:
+            raise UserError(
+                _("This job was confirmed by someone else than the user it runs as.")
+            )
+        return True
 
     def _mark_running(self, job, **vals):
         try:
@@ -1415,7 +1419,20 @@ class CrmBackupRestore(models.Model):
     def _cron_run_restores(self):
         restores = self.sudo().search([("state", "=", "running")], order="id")
         for index, restore in enumerate(restores):
-            restore = restore.with_user(restore._job_user())
+            user = restore._job_user()
+            if not user or not user.has_group("crm_data_backup.group_crm_backup_admin"):
+                # never the cron's own (superuser) rights in their place
+                restore._fail(
+                    restore.job or "restore",
+                    UserError(
+                        _(
+                            "The user who confirmed this job is no longer a CRM "
+                            "Backup Administrator."
+                        )
+                    ),
+                )
+                continue
+            restore = restore.with_user(user)
             try:
                 if restore.job == "undo":
                     restore._execute_undo()
@@ -1696,8 +1713,7 @@ class CrmBackupRestore(models.Model):
 
     def _job_user(self):
         """Who asked for the current job (restore or undo)."""
-        user = self.undone_by_id if self.job == "undo" else self.requested_by_id
-        return user or self.env.user
+        return self.undone_by_id if self.job == "undo" else self.requested_by_id
 
     def _notify(self, title, message, kind):
         user = self._job_user()
@@ -1710,12 +1726,13 @@ class CrmBackupRestore(models.Model):
             message_type="notification",
             subtype_xmlid="mail.mt_comment",
         )
-        user._bus_send(
-            "simple_notification",
-            {
-                "type": kind,
-                "title": title,
-                "message": message,
-                "sticky": kind == "danger",
-            },
-        )
+        if user:
+            user._bus_send(
+                "simple_notification",
+                {
+                    "type": kind,
+                    "title": title,
+                    "message": message,
+                    "sticky": kind == "danger",
+                },
+            )
