@@ -281,7 +281,10 @@ def stored_backup(registry, db, name, zip_bytes):
     """A done backup of company A with its zip in the server's filestore, made here
     (no export): a target that attacks may destroy."""
     with environment(registry, commit=True) as env:
-        backup = env["crm.backup"].create({"name": name})
+        company = env.ref("base.main_company")
+        backup = env["crm.backup"].create(
+            {"name": name, "company_ids": [Command.set(company.ids)]}
+        )
         attachment = env["ir.attachment"].create(
             {
                 "name": f"{name}.zip",

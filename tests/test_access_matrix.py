@@ -14,7 +14,7 @@ import secrets
 import zipfile
 
 import pytest
-from conftest import ALL_ROLES, environment, login, stored_backup
+from conftest import ALL_ROLES, environment, login, set_param, stored_backup
 from e2e import FIGURES
 from odoo_client import ExternalApi, RpcError
 
@@ -148,13 +148,16 @@ def _zip_bytes(text):
 def targets(registry, users, server, e2e_db):
     """Records acted upon: a backup with its zip file (made through the server, so the
     file is in its filestore), an audit entry, and a factory of throw-away backups."""
+    set_param(registry, "crm_data_backup.min_interval_hours", "0")
     admin = ExternalApi(
         server.url,
         server.db,
         users["backup_admin"]["login"],
         users["backup_admin"]["password"],
     )
-    backup = admin.call("crm.backup", "create", {"name": "E2E access backup"})
+    # Backups are made by the server only: this one as if its job had run.
+    with environment(registry, commit=True) as env:
+        backup = _server_backup(env, "E2E access backup", users)
     attachment = admin.call(
         "ir.attachment",
         "create",
@@ -168,14 +171,14 @@ def targets(registry, users, server, e2e_db):
             ).decode(),
         },
     )
-    admin.call("crm.backup", "write", [backup], {"attachment_id": attachment})
     with environment(registry, commit=True) as env:
+        env["crm.backup"].browse(backup).attachment_id = attachment
         entry = env["crm.backup.audit"]._log("backup_created", backup_id=backup)
         ids = {"backup": backup, "attachment": attachment, "audit": entry.id}
 
     def new_backup(name):
         with environment(registry, commit=True) as env:
-            return env["crm.backup"].create({"name": name}).id
+            return _server_backup(env, name, users)
 
     def new_backup_file(name):
         return stored_backup(registry, e2e_db, name, _zip_bytes("id,name\r\n"))
@@ -185,6 +188,21 @@ def targets(registry, users, server, e2e_db):
     with environment(registry) as env:
         ids["object"] = env.ref("crm_data_backup.backup_object_tasks").id
     return ids
+
+
+def _server_backup(env, name, users):
+    company = env.ref("base.main_company")
+    return (
+        env["crm.backup"]
+        .create(
+            {
+                "name": name,
+                "company_ids": [(6, 0, company.ids)],
+                "requested_by_id": users["backup_admin"]["uid"],
+            }
+        )
+        .id
+    )
 
 
 def _exists(registry, model, record_id):
@@ -203,9 +221,7 @@ def _attempt(action, actor, targets, registry):
             rows = actor.call("crm.backup", "read", [targets["backup"]], ["name"])
             assert rows[0]["name"] == "E2E access backup"
         elif action == "create_backup":
-            created = actor.call(
-                "crm.backup", "create", None, {"name": f"E2E by {actor.role}"}
-            )
+            created = actor.call("crm.backup", "request_backup", None)
             created = created[0] if isinstance(created, list) else created
             assert _exists(registry, "crm.backup", created) or actor.level == "orm"
         elif action == "delete_backup":

@@ -124,7 +124,7 @@ class ChangeSpool:
 class Applier:
     """Apply ``{id: {field: value}}`` through ``target``.
 
-    ``target`` has ``write_values(ids, vals)``, ``create_record(xmlid, vals) -> id``,
+    ``target`` has ``write_values(ids, vals)``, ``create_record(xmlid, vals) -> id`` (None: not recreated),
     ``flush()``. Records with identical values share one write. A bulk target
     (``write_rows({id: vals})``) gets instead batches of records sharing a
     field set, whatever their values.
@@ -196,8 +196,14 @@ class Applier:
     def finish(self, recreate=None):
         """Recreate records, then the counts of everything written."""
         created = {}
+        taken = []
         for xmlid, values in (recreate or {}).items():
-            created[xmlid] = self.target.create_record(xmlid, self._vals(values))
+            res_id = self.target.create_record(xmlid, self._vals(values))
+            if res_id:
+                created[xmlid] = res_id
+            else:
+                # the external ID now names another record: left alone
+                taken.append(xmlid)
             self.done += 1
         if created:
             self._finish_target()
@@ -208,6 +214,7 @@ class Applier:
             "values_written": self.values_written,
             "records_created": len(created),
             "created_ids": sorted(created.values()),
+            "ids_taken": taken,
         }
 
     def _finish_target(self):

@@ -113,8 +113,19 @@ class Planner:
     ``count_unmatched() -> int`` (live records of the object not marked).
     """
 
-    def __init__(self, model, fields, live, batch_size=5000, recreate_fields=None):
+    def __init__(
+        self,
+        model,
+        fields,
+        live,
+        batch_size=5000,
+        recreate_fields=None,
+        changed_after=None,
+    ):
         self.model = model
+        # When the plan was reviewed: records written since are conflicts
+        # (``live.changed_after(ids, when) -> ids``), never overwritten.
+        self.changed_after = changed_after
         self.fields = list(fields)
         self.live = live
         self.batch_size = batch_size
@@ -164,14 +175,14 @@ class Planner:
                 return False, None
             res_id = refs[spec.relation].get(value)
             if not res_id:
-                return None, f"related record {value} no longer exists"
+                return None, self._missing(value)
             return res_id, None
         if spec.type == "many2many":
             ids = []
             for xmlid in value or ():
                 res_id = refs[spec.relation].get(xmlid)
                 if not res_id:
-                    return None, f"related record {xmlid} no longer exists"
+                    return None, self._missing(xmlid)
                 ids.append(res_id)
             return frozenset(ids), None
         if spec.type == "selection" and value and spec.selection is not None:
@@ -180,6 +191,11 @@ class Planner:
         if spec.required and is_blank(spec.type, value):
             return None, "the field is now required but the backup has no value"
         return value, None
+
+    def _missing(self, xmlid):
+        if xmlid in getattr(self.live, "hidden", ()):
+            return f"you may not access the related record {xmlid}"
+        return f"related record {xmlid} no longer exists"
 
     def _conflict(self, plan, xmlid, spec, reason):
         plan.conflict_count += 1
@@ -202,8 +218,23 @@ class Planner:
         refs = self._resolve_references(batch)
         names = [f.name for f in self.fields]
         live_values = self.live.fetch(sorted(set(found.values())), names)
+        stale = (
+            self.live.changed_after(list(found.values()), self.changed_after)
+            if self.changed_after
+            else set()
+        )
         for xmlid, values in batch:
             res_id = found.get(xmlid)
+            if not res_id and xmlid in getattr(self.live, "hidden", ()):
+                for spec in self.fields:
+                    self._conflict(plan, xmlid, spec, "you may not access this record")
+                continue
+            if res_id in stale:
+                for spec in self.fields:
+                    self._conflict(
+                        plan, xmlid, spec, "changed after the plan was reviewed"
+                    )
+                continue
             if not res_id:
                 targets = {}
                 for spec in self.recreate_fields or self.fields:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import SUPERUSER_ID, _, api, fields, models, release
+from odoo import SUPERUSER_ID, Command, _, api, fields, models, release
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config, format_datetime
 
@@ -40,8 +40,10 @@ class CrmBackup(models.Model):
 
     _name = "crm.backup"
     _description = "CRM Backup"
-    _inherit = ["mail.thread"]
+    _inherit = ["crm.backup.server.owned", "mail.thread"]
     _order = "id desc"
+    # Nothing: backups are made by request_backup() and the job only.
+    _user_fields = frozenset()
 
     name = fields.Char(required=True, help="Name of the backup (date and time).")
     company_id = fields.Many2one(
@@ -49,6 +51,13 @@ class CrmBackup(models.Model):
         required=True,
         default=lambda self: self.env.company,
         help="Company of the user who requested the backup.",
+    )
+    company_ids = fields.Many2many(
+        "res.company",
+        string="Companies",
+        readonly=True,
+        help="Whose data the backup holds: the companies its requester had "
+        "selected. Only users of all of them see the backup.",
     )
     state = fields.Selection(
         [
@@ -184,15 +193,25 @@ class CrmBackup(models.Model):
         now = fields.Datetime.now()
         # named in the requester's time zone, like the dates the screens show
         local_now = fields.Datetime.context_timestamp(self, now)
-        backup = self.create(
+        # a scheduled backup (made by the system) holds every company's data
+        companies = (
+            self.env["res.company"].sudo().search([])
+            if self.env.su
+            else self.env.companies
+        )
+        backup = self.sudo().create(
             {
+                "company_id": self.env.company.id,
+                "company_ids": [Command.set(companies.ids)],
+                "requested_by_id": self.env.uid,
                 "name": _(
                     "Backup %(date)s", date=local_now.strftime("%Y-%m-%d %H:%M:%S")
                 ),
                 "file_format": self._param("crm_data_backup.file_format", "csv")
                 if self._param("crm_data_backup.file_format", "csv") in ("csv", "xlsx")
                 else "csv",
-                "is_scheduled": scheduled,
+                # only the system's own job makes scheduled backups
+                "is_scheduled": bool(scheduled and self.env.su),
             }
         )
         self.env["crm.backup.audit"]._log(
@@ -205,7 +224,7 @@ class CrmBackup(models.Model):
         )
         if cron:
             cron.sudo()._trigger()
-        return backup
+        return backup.with_env(self.env)
 
     def action_download(self):
         self.ensure_one()
@@ -344,14 +363,39 @@ class CrmBackup(models.Model):
         external IDs created by the export stay. In tests (whose data is not
         committed) the test cursor is used unless ``crm_backup_real_snapshot``.
         """
-        context = {"lang": "en_US", "tz": "UTC", "active_test": False}
+        uid = self._requester_uid()
+        context = {
+            "lang": "en_US",
+            "tz": "UTC",
+            "active_test": False,
+            "allowed_company_ids": self.company_ids.ids or self.company_id.ids,
+        }
         if _testing() and not self.env.context.get("crm_backup_real_snapshot"):
             self.env.flush_all()
-            yield api.Environment(self.env.cr, SUPERUSER_ID, context)
+            yield api.Environment(self.env.cr, uid, context)
             return
         with self.env.registry.cursor() as cr:
             cr.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            yield api.Environment(cr, SUPERUSER_ID, context)
+            yield api.Environment(cr, uid, context)
+
+    def _requester_uid(self):
+        """Whose rights the export runs with: the backup holds what its
+        requester may read (the system's own scheduled backups: everything)."""
+        self.ensure_one()
+        user = self.requested_by_id
+        if not user:
+            raise UserError(_("The user who requested this backup no longer exists."))
+        if user.id != SUPERUSER_ID and not user.has_group(
+            "crm_data_backup.group_crm_backup_admin"
+        ):
+            raise UserError(
+                _(
+                    "%(user)s is no longer a CRM Backup Administrator: the backup "
+                    "was not made.",
+                    user=user.name,
+                )
+            )
+        return user.id
 
     def _progress(self, done, total):
         self.write({"progress": 100.0 * done / total if total else 100.0})
@@ -638,6 +682,15 @@ class CrmBackup(models.Model):
     def unlink(self):
         for backup in self:
             self.env["crm.backup.audit"]._log("backup_deleted", backup_id=backup.id)
+        # restores made from them keep their history (the backup's name)
+        restores = (
+            self.env["crm.backup.restore"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("backup_id", "in", self.ids)])
+        )
+        for restore in restores:
+            restore.backup_name = restore.backup_name or restore.backup_id.name
         attachments = self.sudo().attachment_id
         result = super().unlink()
         # mail.thread may already have removed them

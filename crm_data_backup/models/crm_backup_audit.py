@@ -16,6 +16,7 @@ AUDIT_ACTIONS = [
     ("restore_failed", "Restore failed"),
     ("restore_undone", "Restore undone"),
     ("identity_failed", "Identity check failed"),
+    ("restore_data_purged", "Restore data purged"),
 ]
 
 

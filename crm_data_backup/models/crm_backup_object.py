@@ -1,6 +1,9 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import re
+
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
@@ -27,6 +30,43 @@ SQL_TYPES = frozenset(
         "properties",
     }
 )
+
+
+# The CRM objects of the application; any other model needs a Settings administrator.
+CRM_MODELS = frozenset(
+    {
+        "res.partner",
+        "crm.lead",
+        "helpdesk.ticket",
+        "product.template",
+        "product.product",
+        "mail.activity",
+        "mail.message",
+    }
+)
+# Never backed up nor restored, whoever asks: they hold access rights, credentials
+# or the application's own state.
+FORBIDDEN_PREFIXES = (
+    "ir.",
+    "res.users",
+    "res.groups",
+    "res.config",
+    "base.",
+    "bus.",
+    "auth",
+    "crm.backup",
+    "fs.",
+    "payment.",
+    "iap.",
+    "fetchmail.",
+)
+# A stored field with one of these in its name marks a model holding credentials.
+CREDENTIAL_WORDS = ("password", "secret", "token", "api_key", "apikey", "totp")
+# A key is also a file name in the zip users extract.
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+CUSTOM_KEY_PATTERN = re.compile(r"^x_[a-z0-9_.]{1,62}$")
+# What a backup administrator may change on a registered object.
+ADMIN_FIELDS = frozenset({"name", "sequence", "active", "domain"})
 
 
 class CrmBackupObject(models.Model):
@@ -74,6 +114,104 @@ class CrmBackupObject(models.Model):
     _sql_constraints = [
         ("key_uniq", "unique(key)", "The key of a backup object must be unique.")
     ]
+
+    @api.constrains("key")
+    def _check_key(self):
+        for obj in self:
+            pattern = CUSTOM_KEY_PATTERN if obj.parent_id else KEY_PATTERN
+            if not pattern.match(obj.key or ""):
+                raise ValidationError(
+                    self.env._(
+                        "The key %(key)r is not a safe file name: use lower-case "
+                        "letters, digits and underscores, starting with a letter.",
+                        key=obj.key,
+                    )
+                )
+
+    @api.constrains("model_name", "is_custom", "parent_id")
+    def _check_model_name(self):
+        for obj in self:
+            reason = obj._forbidden_reason()
+            if reason:
+                raise ValidationError(reason)
+
+    def _forbidden_reason(self):
+        """Why this object's model may not be backed up or restored (or None)."""
+        self.ensure_one()
+        name = self.model_name or ""
+        if self.is_custom:
+            return (
+                None
+                if name == "ir.model" and not self.parent_id
+                else (
+                    self.env._(
+                        "Only the 'Custom objects' line stands for custom models."
+                    )
+                )
+            )
+        if self.parent_id:
+            # a custom model: created as such (x_, state manual), nothing else
+            model = self.env["ir.model"].sudo()._get(name)
+            if name.startswith("x_") and model.state == "manual":
+                return None
+            return self.env._("%(model)s is not a custom model.", model=name)
+        if name in CRM_MODELS:
+            return None
+        return self._model_refusal(name)
+
+    @api.model
+    def _model_refusal(self, name):
+        """Why a model outside the CRM objects may not be registered (or None)."""
+        if name.startswith(FORBIDDEN_PREFIXES) or name not in self.env:
+            return self.env._(
+                "%(model)s cannot be backed up: it holds access rights, credentials "
+                "or technical data.",
+                model=name,
+            )
+        Model = self.env[name]
+        if Model._abstract or Model._transient:
+            return self.env._("%(model)s holds no data to back up.", model=name)
+        for fname, field in Model._fields.items():
+            if field.store and (
+                field.groups == fields.NO_ACCESS
+                or any(word in fname.lower() for word in CREDENTIAL_WORDS)
+            ):
+                return self.env._(
+                    "%(model)s cannot be backed up: its field %(field)s holds "
+                    "credentials.",
+                    model=name,
+                    field=fname,
+                )
+        return None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Backup administrators use the registered objects; registering one is
+        # a Settings administrator's decision (custom models are synced by sudo).
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(
+                self.env._("Only Settings administrators can register backup objects.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not (
+            self.env.su
+            or self.env.user.has_group("base.group_system")
+            or set(vals) <= ADMIN_FIELDS
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only Settings administrators can change which model a backup "
+                    "object stands for."
+                )
+            )
+        return super().write(vals)
+
+    def _is_allowed(self):
+        """Checked again when a backup or restore runs: registered data may be
+        older than the rules."""
+        return not self._forbidden_reason()
 
     @api.depends("model_name")
     def _compute_installed(self):
@@ -136,9 +274,9 @@ class CrmBackupObject(models.Model):
             return [
                 (child, child.model_name, child.model_name, [], False)
                 for child in children
-                if child.model_name in self.env
+                if child._readable()
             ]
-        if self.model_name not in self.env:
+        if not self._readable():
             return []
         targets = [(self, self.key, self.model_name, self._get_domain(), False)]
         if self.model_name == "product.template":
@@ -153,6 +291,14 @@ class CrmBackupObject(models.Model):
                 )
             )
         return targets
+
+    def _readable(self):
+        """Installed, allowed, and readable by the user the backup runs as."""
+        return (
+            self.model_name in self.env
+            and self._is_allowed()
+            and self.env["ir.model.access"].check(self.model_name, "read", False)
+        )
 
     def _template_query(self):
         return (
@@ -172,6 +318,9 @@ class CrmBackupObject(models.Model):
         result = []
         for fname, field in model._fields.items():
             if fname == "id" or not field.store or field.type == "one2many":
+                continue
+            if not field.is_accessible(self.env):
+                # a backup holds what its requester may read, no more
                 continue
             if field.type == "binary" and not include_binary:
                 continue

@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import base64
 import datetime
+import hashlib
 import io
+import json
 import logging
 import secrets
 import tempfile
@@ -13,8 +15,8 @@ import psycopg2
 from markupsafe import Markup, escape
 from psycopg2 import errorcodes
 
-from odoo import _, api, fields, models, tools
-from odoo.exceptions import UserError
+from odoo import SUPERUSER_ID, _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
@@ -49,6 +51,29 @@ OBJECT_SINGULAR = {
 
 def _discard(_changes, _before):
     """A plan's batch of changes, not kept."""
+
+
+# The choices a plan is made of (a changed choice makes the plan stale).
+CHOICE_FIELDS = frozenset(
+    {
+        "source",
+        "backup_id",
+        "upload_file",
+        "upload_filename",
+        "object_id",
+        "custom_model_id",
+        "field_ids",
+        "acknowledge_foreign",
+        "recreate_deleted",
+        "fast_mode",
+    }
+)
+# Where the choices can still change: before the identity check.
+OPEN_STATES = ("draft", "planned", "failed")
+# Fields never restored, whatever the model: who may log in and do what.
+CREDENTIAL_FIELDS = frozenset(
+    {"password", "groups_id", "login", "totp_secret", "signature", "share"}
+)
 
 
 class RestoreLockBusy(UserError):
@@ -103,9 +128,13 @@ class _LiveRecords:
         # Reads go to SQL: pending ORM writes must be there first.
         env.flush_all()
         self.env = env
-        self.Model = env[model].sudo().with_context(active_test=False, lang="en_US")
+        # The user's own rights: what they may not read is neither planned,
+        # written nor used as a related record.
+        self.Model = env[model].with_context(active_test=False, lang="en_US")
         self.domain = domain
         self.matched_table = False
+        # External IDs of records that exist but that the user may not read.
+        self.hidden = set()
 
     def resolve(self, model, xmlids):
         if not xmlids or model not in self.env:
@@ -132,7 +161,32 @@ class _LiveRecords:
                 model,
             )
         )
-        return dict(self.env.cr.fetchall())
+        found = dict(self.env.cr.fetchall())
+        readable = set(
+            self.env[model]
+            .with_context(active_test=False)
+            .search([("id", "in", list(found.values()))])
+            .ids
+        )
+        for xmlid, res_id in list(found.items()):
+            if res_id not in readable:
+                self.hidden.add(xmlid)
+                del found[xmlid]
+        return found
+
+    def changed_after(self, ids, when):
+        """Of ``ids``, those written after ``when`` (the plan's review)."""
+        if not ids or not self.Model._log_access:
+            return set()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM %s WHERE id = ANY(%s) AND write_date > %s",
+                SQL.identifier(self.Model._table),
+                list(ids),
+                when,
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     def fetch(self, ids, field_names):
         result = {res_id: {} for res_id in ids}
@@ -236,7 +290,8 @@ class _OrmTarget:
         if automations_done is not None:
             context["__action_done"] = automations_done
         self.automations_done = automations_done
-        self.Model = env[model].sudo().with_context(**context)
+        # Writes run with the rights of the user who confirmed the restore.
+        self.Model = env[model].with_context(**context)
         self.env = env
         self.written_ids = []
         # Left to Odoo's own finalisation at commit (see finish).
@@ -251,12 +306,20 @@ class _OrmTarget:
         self.Model.browse(ids).write(vals)
 
     def create_record(self, xmlid, vals):
-        record = self.Model.create(vals)
+        """A deleted record again, under its external ID when that is free or
+        still names a vanished record of this model; None when the ID now
+        belongs to something else (never re-pointed)."""
         module, _dot, name = xmlid.partition(".")
         Data = self.env["ir.model.data"].sudo()
         existing = Data.search([("module", "=", module), ("name", "=", name)])
+        if existing and (
+            existing.model != self.Model._name
+            or self.Model.sudo().browse(existing.res_id).exists()
+        ):
+            return None
+        record = self.Model.create(vals)
         if existing:
-            existing.write({"model": self.Model._name, "res_id": record.id})
+            existing.write({"res_id": record.id})
         else:
             Data.create(
                 {
@@ -294,8 +357,13 @@ class CrmBackupRestore(models.Model):
 
     _name = "crm.backup.restore"
     _description = "CRM Data Restore"
-    _inherit = ["mail.thread"]
+    _inherit = ["crm.backup.server.owned", "mail.thread"]
     _order = "id desc"
+    _check_company_auto = True
+    # What a user chooses; frozen once the identity check passed.
+    _user_fields = frozenset(
+        CHOICE_FIELDS | {"name", "confirm_overwrite", "confirm_reviewed"}
+    )
 
     name = fields.Char(
         required=True,
@@ -311,11 +379,23 @@ class CrmBackupRestore(models.Model):
         required=True,
         help="Restore from a backup kept here, or from a backup zip you upload.",
     )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+        help="Company of the user who made the restore: only its users see it.",
+    )
     backup_id = fields.Many2one(
         "crm.backup",
-        ondelete="restrict",
+        ondelete="set null",
         domain="[('state', '=', 'done'), ('attachment_id', '!=', False)]",
         help="The backup values are restored from.",
+    )
+    backup_name = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Name of the backup, kept when the backup itself is deleted.",
     )
     upload_file = fields.Binary(
         "Backup file",
@@ -443,8 +523,14 @@ class CrmBackupRestore(models.Model):
         "Plan details",
         readonly=True,
         copy=False,
-        sanitize=False,
         help="Sample rows (before -> after) and conflicts.",
+    )
+    plan_fingerprint = fields.Char(
+        readonly=True,
+        copy=False,
+        groups=fields.NO_ACCESS,
+        help="Digest of the backup file and the choices that were reviewed: the "
+        "job runs only if they are still the same.",
     )
     fast_mode = fields.Boolean(
         "Fast mode",
@@ -464,8 +550,18 @@ class CrmBackupRestore(models.Model):
         attachment=True,
         readonly=True,
         copy=False,
-        groups="crm_data_backup.group_crm_backup_admin",
+        groups=fields.NO_ACCESS,
         help="The values the restore replaced, to undo it.",
+    )
+    undo_sha256 = fields.Char(
+        readonly=True,
+        copy=False,
+        groups=fields.NO_ACCESS,
+        help="Digest of the undo data written by the job, checked before an undo.",
+    )
+    undo_available = fields.Boolean(
+        compute="_compute_undo_available",
+        help="Whether the values replaced are still kept (see the retention setting).",
     )
     restored_record_count = fields.Integer(
         "Records restored",
@@ -552,6 +648,70 @@ class CrmBackupRestore(models.Model):
                     [("model", "=", restore.model_name), ("name", "in", names)]
                 )
 
+    @api.model
+    def _kept_days(self):
+        """How long uploaded files and undo data are kept (a setting)."""
+        try:
+            value = int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("crm_data_backup.restore_retention_days", 30)
+            )
+        except ValueError:
+            value = 30
+        return max(value, 1)
+
+    def _kept_since(self):
+        return fields.Datetime.now() - datetime.timedelta(days=self._kept_days())
+
+    @api.depends("state", "date_done")
+    def _compute_undo_available(self):
+        kept = self.sudo().filtered("undo_sha256")
+        since = self._kept_since()
+        for restore in self:
+            restore.undo_available = (
+                restore.state == "done"
+                and restore in kept
+                and bool(restore.date_done)
+                and restore.date_done > since
+            )
+
+    @api.model
+    def _cron_purge_restore_data(self):
+        """Uploaded files and undo data are kept while the undo is allowed."""
+        files = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_field", "in", ("upload_file", "undo_data")),
+                ]
+            )
+        )
+        old = self.sudo().search(
+            [
+                ("id", "in", files.mapped("res_id")),
+                ("state", "!=", "running"),
+                ("create_date", "<", self._kept_since()),
+            ]
+        )
+        for restore in old:
+            restore.write(
+                {"upload_file": False, "undo_data": False, "undo_sha256": False}
+            )
+            self.env["crm.backup.audit"]._log(
+                "restore_data_purged",
+                restore_id=restore.id,
+                object_id=restore.object_id.id,
+                user_id=SUPERUSER_ID,
+                details=_(
+                    "Uploaded file and undo data removed after %s days.",
+                    self._kept_days(),
+                ),
+            )
+        return old
+
     def _compute_run_automations(self):
         value = (
             self.env["ir.config_parameter"]
@@ -573,6 +733,7 @@ class CrmBackupRestore(models.Model):
             return base64.b64decode(self.with_context(bin_size=False).upload_file)
         if not self.backup_id:
             raise UserError(_("Choose a backup first."))
+        self._check_backup_access()
         backup = self.backup_id.sudo()
         if backup.state != "done" or not backup.attachment_id:
             raise UserError(
@@ -615,40 +776,99 @@ class CrmBackupRestore(models.Model):
         return reader.find_entry(self.model_name, key)
 
     def _restorable_names(self, entry):
-        Model = self.env[self.model_name]
-        names = []
-        for column in entry["fields"]:
-            name = column_field(column)
-            field = Model._fields.get(name)
-            if (
-                name in MAGIC_FIELDS
-                or not field
-                or not field.store
-                or field.type not in PARSABLE_TYPES
-                or (field.readonly and not field.inverse and field.compute)
-                or field.readonly
-                and not field.compute
-                or field.company_dependent
-            ):
-                continue
-            names.append(name)
-        return names
+        names = [column_field(column) for column in entry["fields"]]
+        return [name for name in names if self._field_restorable(name)]
 
     # --- plan ----------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        context = self.env.context
+        if not self.env.su:
+            # defaults given in the context are values too
+            context = {
+                key: value
+                for key, value in context.items()
+                if not key.startswith("default_") or key[8:] in self._user_fields
+            }
+        restores = super(CrmBackupRestore, self.with_context(context)).create(vals_list)
+        restores._check_backup_access()
+        return restores
+
     def write(self, vals):
-        replan = {
-            "source",
-            "backup_id",
-            "upload_file",
-            "object_id",
-            "custom_model_id",
-            "field_ids",
-            "acknowledge_foreign",
-        }
-        if replan & set(vals) and any(r.state == "planned" for r in self):
-            vals = dict(vals, state="draft", confirm_reviewed=False)
-        return super().write(vals)
+        choices = CHOICE_FIELDS & set(vals)
+        if not self.env.su:
+            frozen = self.filtered(lambda r: r.state not in OPEN_STATES)
+            if frozen and (
+                choices or {"confirm_overwrite", "confirm_reviewed"} & set(vals)
+            ):
+                raise UserError(
+                    _(
+                        "%(name)s was confirmed: its backup, object and fields can "
+                        "no longer change. Make a new restore instead.",
+                        name=frozen[0].name,
+                    )
+                )
+        stale = self.filtered(lambda r: r.state == "planned") if choices else self
+        result = super().write(vals)
+        if choices:
+            self._check_backup_access()
+            # the plan was made of other choices: review a new one
+            stale.sudo().write({"state": "draft", "confirm_reviewed": False})
+        return result
+
+    def _check_backup_access(self):
+        """The chosen backup must be one the user may read (its companies)."""
+        for restore in self:
+            if restore.backup_id and not self.env.su:
+                restore.backup_id.check_access("read")
+
+    @api.constrains("object_id", "custom_model_id", "field_ids")
+    def _check_target(self):
+        """Only registered CRM objects and custom models, only fields a restore
+        may write: whatever the form shows, whoever sends the values."""
+        for restore in self:
+            obj = restore.object_id
+            if obj and (not obj.restorable or not obj._is_allowed()):
+                raise ValidationError(_("%s cannot be restored.", obj.name))
+            if obj.is_custom and restore.custom_model_id:
+                custom = restore.custom_model_id.sudo()
+                if custom.state != "manual" or not custom.model.startswith("x_"):
+                    raise ValidationError(
+                        _("%s is not a custom model of this database.", custom.model)
+                    )
+            wrong = restore.field_ids.filtered(
+                lambda f, r=restore: f.model != r.model_name
+                or not r._field_restorable(f.name)
+            )
+            if wrong:
+                raise ValidationError(
+                    _(
+                        "These fields cannot be restored: %s.",
+                        ", ".join(wrong.mapped("name")),
+                    )
+                )
+
+    def _field_restorable(self, name):
+        """A stored field of the object that a restore may write, by its type
+        and its rights (the backup file decides among them)."""
+        if not self.model_name or self.model_name not in self.env:
+            return False
+        field = self.env[self.model_name]._fields.get(name)
+        return bool(
+            field
+            and name not in MAGIC_FIELDS
+            and name not in CREDENTIAL_FIELDS
+            and field.store
+            and field.type in PARSABLE_TYPES
+            and not (field.readonly and not field.inverse)
+            and not field.company_dependent
+            and field.is_accessible(self.env)
+            and not (
+                field.relational
+                and field.comodel_name.startswith(("res.groups", "ir."))
+            )
+        )
 
     def _check_choices(self):
         self.ensure_one()
@@ -662,6 +882,14 @@ class CrmBackupRestore(models.Model):
             )
         if not self.field_ids:
             raise UserError(_("Choose at least one field to restore."))
+        if not self.env["ir.model.access"].check(self.model_name, "write", False):
+            raise UserError(
+                _(
+                    "You are not allowed to change %s: a restore runs with your own "
+                    "access rights.",
+                    self.object_id.name,
+                )
+            )
 
     def _field_specs(self, names):
         Model = self.env[self.model_name]
@@ -685,7 +913,7 @@ class CrmBackupRestore(models.Model):
             )
         return specs
 
-    def _make_plan(self, reader, on_batch=None):
+    def _make_plan(self, reader, on_batch=None, changed_after=None):
         """Plan against the live database, from a validated reader; with
         ``on_batch``, changes are handed over batch by batch (see Planner)."""
         self.ensure_one()
@@ -725,6 +953,7 @@ class CrmBackupRestore(models.Model):
             live,
             batch_size=PLAN_BATCH,
             recreate_fields=recreate_specs,
+            changed_after=changed_after,
         )
         try:
             plan = planner.plan(reader.iter_rows(entry, types), on_batch=on_batch)
@@ -764,6 +993,27 @@ class CrmBackupRestore(models.Model):
             )
         return True
 
+    def _fingerprint(self):
+        """Digest of the backup file and of every choice of the plan."""
+        self.ensure_one()
+        if self.source == "upload":
+            data = self.sudo().with_context(bin_size=False).upload_file or b""
+            file_digest = hashlib.sha256(base64.b64decode(data)).hexdigest()
+        else:
+            attachment = self.backup_id.sudo().attachment_id
+            file_digest = f"{self.backup_id.id}:{attachment.checksum}"
+        choices = [
+            self.source,
+            file_digest,
+            self.object_id.key,
+            self.model_name,
+            sorted(self.field_ids.mapped("name")),
+            self.recreate_deleted,
+            self.fast_mode,
+            self.acknowledge_foreign,
+        ]
+        return hashlib.sha256(json.dumps(choices).encode()).hexdigest()
+
     def _summary_text(self, plan):
         lines = [
             f"records in backup: {plan.backup_count}",
@@ -796,10 +1046,13 @@ class CrmBackupRestore(models.Model):
                 }
             )
         self.env["crm.backup.restore.line"].sudo().create(lines)
-        self.write(
+        self.sudo().write(
             {
                 "state": "planned",
-                "plan_date": fields.Datetime.now(),
+                # the snapshot's time: records written after it changed since
+                "plan_date": self.env.cr.now(),
+                "plan_fingerprint": self._fingerprint(),
+                "backup_name": self.backup_id.name or self.upload_filename,
                 "backup_record_count": plan.backup_count,
                 "change_record_count": plan.change_count,
                 "deleted_count": len(plan.deleted),
@@ -1031,6 +1284,14 @@ class CrmBackupRestore(models.Model):
                 )
         elif self.state != "done":
             raise UserError(_("Only a completed restore can be undone."))
+        elif not self.undo_available:
+            raise UserError(
+                _(
+                    "The values this restore replaced are no longer kept (%s days): "
+                    "it cannot be undone.",
+                    self._kept_days(),
+                )
+            )
         else:
             self._check_no_later_restore()
         self._check_not_running()
@@ -1115,7 +1376,11 @@ class CrmBackupRestore(models.Model):
                     "This restore was not confirmed with an identity check (or the check expired)."
                 )
             )
-        return int(grant.split(":")[1])
+        if int(grant.split(":")[1]) != self.env.uid:
+            raise UserError(
+                _("This job was confirmed by someone else than the user it runs as.")
+            )
+        return True
 
     def _mark_running(self, job, **vals):
         try:
@@ -1123,7 +1388,7 @@ class CrmBackupRestore(models.Model):
             # see each other; the unique index makes the second one wait for
             # the first and then fail here.
             with self.env.cr.savepoint(flush=True):
-                self.write(dict(vals, state="running", job=job))
+                self.sudo().write(dict(vals, state="running", job=job))
         except psycopg2.IntegrityError as exc:
             if exc.pgcode != errorcodes.UNIQUE_VIOLATION:
                 raise
@@ -1154,7 +1419,20 @@ class CrmBackupRestore(models.Model):
     def _cron_run_restores(self):
         restores = self.sudo().search([("state", "=", "running")], order="id")
         for index, restore in enumerate(restores):
-            restore = restore.with_user(restore._job_user())
+            user = restore._job_user()
+            if not user or not user.has_group("crm_data_backup.group_crm_backup_admin"):
+                # never the cron's own (superuser) rights in their place
+                restore._fail(
+                    restore.job or "restore",
+                    UserError(
+                        _(
+                            "The user who confirmed this job is no longer a CRM "
+                            "Backup Administrator."
+                        )
+                    ),
+                )
+                continue
+            restore = restore.with_user(user)
             try:
                 if restore.job == "undo":
                     restore._execute_undo()
@@ -1212,7 +1490,7 @@ class CrmBackupRestore(models.Model):
             self.env.invalidate_all()
             self._fail("restore", exc)
             return False
-        self.write(
+        self.sudo().write(
             {
                 "state": "done",
                 "date_done": fields.Datetime.now(),
@@ -1247,6 +1525,13 @@ class CrmBackupRestore(models.Model):
 
     def _apply_restore(self):
         self._check_choices()
+        if self.sudo().plan_fingerprint != self._fingerprint():
+            raise UserError(
+                _(
+                    "The backup file or the choices changed after the plan was "
+                    "reviewed. Nothing was changed: plan the restore again."
+                )
+            )
         with (
             tempfile.TemporaryFile(prefix="crm_restore_") as spool_file,
             tempfile.TemporaryFile(prefix="crm_restore_undo_") as undo_file,
@@ -1256,9 +1541,21 @@ class CrmBackupRestore(models.Model):
             spool = ChangeSpool(spool_file)
             reader = self._open_reader(restored_only=True)
             try:
-                plan, _specs, types = self._make_plan(reader, spool.add)
+                plan, _specs, types = self._make_plan(
+                    reader, spool.add, changed_after=self.plan_date
+                )
             finally:
                 reader.close()
+            if plan.change_count > self.change_record_count:
+                raise UserError(
+                    _(
+                        "The restore would change %(now)s records, more than the "
+                        "%(reviewed)s of the reviewed plan. Nothing was changed: "
+                        "plan the restore again.",
+                        now=plan.change_count,
+                        reviewed=self.change_record_count,
+                    )
+                )
             undo = UndoWriter(undo_file, self.model_name, types)
             automations = self._automations_context(self.model_name)
             applier = Applier(
@@ -1276,7 +1573,13 @@ class CrmBackupRestore(models.Model):
             result = applier.finish(plan.deleted if self.recreate_deleted else None)
             undo.close(result["created_ids"])
             undo_file.seek(0)
-            self.sudo().undo_data = base64.b64encode(undo_file.read())
+            blob = undo_file.read()
+            self.sudo().write(
+                {
+                    "undo_data": base64.b64encode(blob),
+                    "undo_sha256": hashlib.sha256(blob).hexdigest(),
+                }
+            )
         return result, plan
 
     def _target(self, model, automations):
@@ -1302,18 +1605,19 @@ class CrmBackupRestore(models.Model):
         self._check_no_later_restore()
         try:
             with self.env.cr.savepoint():
-                count = self._apply_undo()
+                count, written_fields = self._apply_undo()
         except Exception as exc:
             self.env.invalidate_all()
             self._fail("undo", exc)
             return False
-        self.write({"state": "undone", "date_undone": fields.Datetime.now()})
+        self.sudo().write({"state": "undone", "date_undone": fields.Datetime.now()})
         self.env["crm.backup.audit"]._log(
             "restore_undone",
             backup_id=self.backup_id.id or False,
             restore_id=self.id,
             object_id=self.object_id.id,
-            field_names=",".join(self.field_ids.mapped("name")),
+            # what the undo wrote, read from its saved values
+            field_names=",".join(written_fields),
             record_count=count,
         )
         self._notify(
@@ -1324,13 +1628,30 @@ class CrmBackupRestore(models.Model):
         return True
 
     def _apply_undo(self):
-        blob = base64.b64decode(self.sudo().with_context(bin_size=False).undo_data)
+        """Put back the saved values; returns (records, field names written)."""
+        saved = self.sudo().with_context(bin_size=False)
+        blob = base64.b64decode(saved.undo_data or b"")
+        if not saved.undo_sha256 or (
+            hashlib.sha256(blob).hexdigest() != saved.undo_sha256
+        ):
+            raise UserError(
+                _("The saved values of this restore were altered: nothing was undone.")
+            )
         try:
             undo = UndoReader(blob)
         except (OSError, ValueError, KeyError) as exc:
             raise UserError(
                 _("The saved values of this restore are unreadable.")
             ) from exc
+        if undo.model != self.model_name:
+            raise UserError(
+                _(
+                    "The saved values are not of this restore's object: nothing was undone."
+                )
+            )
+        # only what the restore could have written: its fields, its records
+        allowed = set(self.field_ids.mapped("name"))
+        written_fields = set()
         automations = self._automations_context(undo.model)
         target = self._target(undo.model, automations)
         applier = Applier(
@@ -1341,14 +1662,27 @@ class CrmBackupRestore(models.Model):
             total=self.restored_record_count,
         )
         for values in undo.batches():
+            for vals in values.values():
+                written_fields.update(vals)
+            if not written_fields <= allowed:
+                raise UserError(
+                    _(
+                        "The saved values name fields this restore did not write: "
+                        "nothing was undone."
+                    )
+                )
             existing = set(target.Model.browse(list(values)).exists().ids)
             applier.write_changes(
                 {res_id: vals for res_id, vals in values.items() if res_id in existing}
             )
         written = applier.finish()["records_written"]
+        if len(undo.created_ids) != self.created_record_count:
+            raise UserError(
+                _("The saved values do not match this restore: nothing was undone.")
+            )
         target.delete_records(undo.created_ids)
         target.flush()
-        return written + len(undo.created_ids)
+        return written + len(undo.created_ids), sorted(written_fields)
 
     def _fail(self, job, exc):
         message = (
@@ -1358,7 +1692,7 @@ class CrmBackupRestore(models.Model):
         )
         _logger.warning("Restore %s (%s) failed: %s", self.id, job, type(exc).__name__)
         previous = "done" if job == "undo" else "failed"
-        self.write({"state": previous, "error_message": message})
+        self.sudo().write({"state": previous, "error_message": message})
         self.env["crm.backup.audit"]._log(
             "restore_failed",
             backup_id=self.backup_id.id or False,
@@ -1379,8 +1713,7 @@ class CrmBackupRestore(models.Model):
 
     def _job_user(self):
         """Who asked for the current job (restore or undo)."""
-        user = self.undone_by_id if self.job == "undo" else self.requested_by_id
-        return user or self.env.user
+        return self.undone_by_id if self.job == "undo" else self.requested_by_id
 
     def _notify(self, title, message, kind):
         user = self._job_user()
@@ -1393,12 +1726,13 @@ class CrmBackupRestore(models.Model):
             message_type="notification",
             subtype_xmlid="mail.mt_comment",
         )
-        user._bus_send(
-            "simple_notification",
-            {
-                "type": kind,
-                "title": title,
-                "message": message,
-                "sticky": kind == "danger",
-            },
-        )
+        if user:
+            user._bus_send(
+                "simple_notification",
+                {
+                    "type": kind,
+                    "title": title,
+                    "message": message,
+                    "sticky": kind == "danger",
+                },
+            )

@@ -48,3 +48,10 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="crm_data_backup.restore_run_automations",
         help="When off, automation rules do not fire on values written by a restore.",
     )
+    crm_backup_restore_retention_days = fields.Integer(
+        string="Keep restore files and undo data (days)",
+        default=30,
+        config_parameter="crm_data_backup.restore_retention_days",
+        help="Uploaded backup files and the values a restore replaced are kept this "
+        "many days; after that the restore can no longer be undone.",
+    )

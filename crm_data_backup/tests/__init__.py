@@ -15,3 +15,4 @@ from . import test_restore_reader
 from . import test_restore_run
 from . import test_restore_tour
 from . import test_restore_tracking
+from . import test_trust

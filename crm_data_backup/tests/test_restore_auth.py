@@ -232,8 +232,8 @@ class TestRestoreAuth(RestoreCase):
         """Two workers queue a restore at once: the second waits, then fails."""
         dbname = self.env.cr.dbname
         insert = (
-            "INSERT INTO crm_backup_restore (name, source, state) "
-            "VALUES (%s, 'backup', 'running')"
+            "INSERT INTO crm_backup_restore (name, source, state, company_id) "
+            "VALUES (%s, 'backup', 'running', 1)"
         )
         with (
             sql_db.db_connect(dbname).cursor() as cr1,
@@ -254,8 +254,8 @@ class TestRestoreAuth(RestoreCase):
         dbname = self.env.cr.dbname
         cr1 = sql_db.db_connect(dbname).cursor()
         cr1.execute(
-            "INSERT INTO crm_backup_restore (name, source, state) "
-            "VALUES ('other worker', 'backup', 'running') RETURNING id"
+            "INSERT INTO crm_backup_restore (name, source, state, company_id) "
+            "VALUES ('other worker', 'backup', 'running', 1) RETURNING id"
         )
         other_id = cr1.fetchone()[0]
         timer = threading.Timer(0.5, cr1.commit)
