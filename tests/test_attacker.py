@@ -1000,7 +1000,10 @@ def test_record_changed_after_review_is_a_conflict(
     )
     assert names[ids[0]] == "Salesman's own name"
     assert [names[i] for i in ids[1:]] == [r[1] for r in rows[2:]]
-    assert result["conflict_count"] == planned["conflict_count"] + 1
+    assert result["conflict_count"] == planned["conflict_count"] + 1, (
+        f"the deal was skipped, but the restore says {result['conflict_count']}"
+        f" conflicts (the plan said {planned['conflict_count']})"
+    )
 
 
 # --- 6. companies ------------------------------------------------------------------------
