@@ -144,28 +144,43 @@ def set_param(registry, key, value):
         env["ir.config_parameter"].set_param(key, value)
 
 
+def _new_user(env, role, xmlids, **vals):
+    """A user of ``role`` in ``xmlids`` groups: its login, password and uid."""
+    password = f"pw-{role}-{secrets.token_urlsafe(12)}"
+    SECRETS.add(password)
+    user = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": f"E2E {role}",
+                "login": f"e2e_{role}",
+                "password": password,
+                "groups_id": [Command.set([env.ref(x).id for x in xmlids])],
+                **vals,
+            }
+        )
+    )
+    return {"login": user.login, "password": password, "uid": user.id}
+
+
 @pytest.fixture(scope="session")
 def users(registry):
     """One user per role (login, password, uid); ``public`` has no login."""
     found = {}
     with environment(registry, commit=True) as env:
         for role, xmlids in ROLE_GROUPS.items():
-            password = f"pw-{role}-{secrets.token_urlsafe(12)}"
-            SECRETS.add(password)
-            user = (
-                env["res.users"]
-                .with_context(no_reset_password=True)
-                .create(
-                    {
-                        "name": f"E2E {role}",
-                        "login": f"e2e_{role}",
-                        "password": password,
-                        "groups_id": [Command.set([env.ref(x).id for x in xmlids])],
-                    }
-                )
-            )
-            found[role] = {"login": user.login, "password": password, "uid": user.id}
-        found["backup_admin_b"] = _company_b_admin(env)
+            found[role] = _new_user(env, role, xmlids)
+        # company B's backup admin: an internal user and CRM Backup Administrator
+        # of that company only (not a Settings administrator)
+        company_b = env["res.company"].create({"name": COMPANY_B})
+        found["backup_admin_b"] = _new_user(
+            env,
+            "backup_admin_b",
+            ["crm_data_backup.group_crm_backup_admin"],
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
         found["public"] = {
             "login": None,
             "password": None,
@@ -180,31 +195,6 @@ def users(registry):
         )
         SECRETS.update({CANARY, f"{CANARY.lower()}@example.com"})
     return found
-
-
-def _company_b_admin(env):
-    """``backup_admin_b``: internal user and CRM Backup Administrator of company B
-    only (not a Settings administrator)."""
-    company = env["res.company"].create({"name": COMPANY_B})
-    password = f"pw-backup_admin_b-{secrets.token_urlsafe(12)}"
-    SECRETS.add(password)
-    user = (
-        env["res.users"]
-        .with_context(no_reset_password=True)
-        .create(
-            {
-                "name": "E2E backup_admin_b",
-                "login": "e2e_backup_admin_b",
-                "password": password,
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [
-                    Command.set([env.ref("crm_data_backup.group_crm_backup_admin").id])
-                ],
-            }
-        )
-    )
-    return {"login": user.login, "password": password, "uid": user.id}
 
 
 @pytest.fixture(scope="session")
