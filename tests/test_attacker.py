@@ -70,9 +70,9 @@ def _protected(db, names):
     return state
 
 
-def _put_back_protected(db, name, before, after):
-    """Put the rows of a protected table back as they were before an attack."""
-    table, columns, size = PROTECTED[name]
+def _put_back(db, table, columns, size, before, after):
+    """Put rows of ``table`` back from ``after`` to ``before`` (rows of values of
+    ``columns``, the first ``size`` of which identify a row)."""
     was = {row[:size]: row for row in before}
     now = {row[:size]: row for row in after}
     match = " AND ".join(f"{c} = %s" for c in columns[:size])
@@ -80,16 +80,17 @@ def _put_back_protected(db, name, before, after):
         for key in now.keys() - was.keys():
             cr.execute(f"DELETE FROM {table} WHERE {match}", list(key))
         for key, row in was.items():
+            values = [Json(v) if isinstance(v, dict) else v for v in row]
             if key not in now:
                 marks = ", ".join(["%s"] * len(columns))
                 cr.execute(
                     f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    list(row),
+                    values,
                 )
             elif now[key] != row:
                 sets = ", ".join(f"{c} = %s" for c in columns[size:])
                 cr.execute(
-                    f"UPDATE {table} SET {sets} WHERE {match}", [*row[size:], *key]
+                    f"UPDATE {table} SET {sets} WHERE {match}", [*values[size:], *key]
                 )
 
 
@@ -100,40 +101,13 @@ def _rows(db, table, where, params=()):
         return [c.name for c in cr.description], cr.fetchall()
 
 
-def _put_back(db, table, where, params, saved):
-    """Put ``saved`` rows back where an attack changed them; True if it had."""
-    columns, rows = saved
-    if _rows(db, table, where, params) == saved:
-        return False
-    names = ", ".join(columns)
-    marks = ", ".join(["%s"] * len(columns))
-    with db.cursor() as cr:
-        if columns[0] == "id":
-            cr.execute(
-                f"DELETE FROM {table} WHERE ({where}) AND id != ALL(%s)",
-                [*params, [row[0] for row in rows]],
-            )
-            upsert = f" ON CONFLICT (id) DO UPDATE SET ({names}) = ROW({', '.join(f'EXCLUDED.{c}' for c in columns)})"
-        else:
-            cr.execute(f"DELETE FROM {table} WHERE {where}", list(params))
-            upsert = ""
-        for row in rows:
-            values = [Json(v) if isinstance(v, dict) else v for v in row]
-            cr.execute(
-                f"INSERT INTO {table} ({names}) VALUES ({marks}){upsert}", values
-            )
-    return True
-
-
 class Attack:
     """What one attack watches: the protected rows, plus rows of its own (``keep``)
     that it must not change either; all are put back afterwards."""
 
-    def __init__(self, db, registry, kind, protected):
+    def __init__(self, db, registry):
         self.db = db
         self.registry = registry
-        self.kind = kind
-        self.protected = protected
         self.kept = []
         self.cleanups = []
         self.found = []
@@ -165,8 +139,11 @@ class Attack:
     def _put_back_kept(self):
         # last kept first: a backup is kept before its file, which must come back
         # before the backup points at it again
-        for _label, table, where, params, saved in reversed(self.kept):
-            _put_back(self.db, table, where, params, saved)
+        for _label, table, where, params, (columns, rows) in reversed(self.kept):
+            _now, current = _rows(self.db, table, where, params)
+            # rows with an id are identified by it, others by all their values
+            size = 1 if columns[0] == "id" else len(columns)
+            _put_back(self.db, table, columns, size, rows, current)
 
     def put_back(self):
         self._put_back_kept()
@@ -202,7 +179,7 @@ def _attack(db, registry, kind, protected=tuple(PROTECTED), crm=True):
     Rows the attack changed are put back, so the shared database stays usable; the
     failure then says what the attack changed, before any other failure.
     """
-    attack = Attack(db, registry, kind, protected)
+    attack = Attack(db, registry)
     before = _protected(db, protected)
     crm_before = db.fingerprint() if crm else None
     try:
@@ -226,7 +203,8 @@ def _attack(db, registry, kind, protected=tuple(PROTECTED), crm=True):
         FIGURES.attack(kind, escalated=bool(changed))
         for name in protected:
             if before[name] != after[name]:
-                _put_back_protected(db, name, before[name], after[name])
+                table, columns, size = PROTECTED[name]
+                _put_back(db, table, columns, size, before[name], after[name])
         attack.put_back()
         if changed:
             raise AssertionError(f"{kind}: the attack changed {'; '.join(changed)}")
