@@ -144,6 +144,7 @@ class Attack:
             # rows with an id are identified by it, others by all their values
             size = 1 if columns[0] == "id" else len(columns)
             _put_back(self.db, table, columns, size, rows, current)
+            assert _rows(self.db, table, where, params) == (columns, rows), table
 
     def put_back(self):
         self._put_back_kept()
@@ -323,7 +324,6 @@ def refs(registry, users):
             "attacker_xmlid": _xmlid(env, attacker, f"res_users_{attacker.id}_e2e"),
             "attacker_groups": sorted(groups.values()),
             "admin": env.ref("base.user_admin").id,
-            "admin_partner": env.ref("base.partner_admin").id,
             "objects": {
                 o.key: o.id for o in Object.search([("parent_id", "=", False)])
             },
