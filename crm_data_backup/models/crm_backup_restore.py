@@ -1256,8 +1256,29 @@ class CrmBackupRestore(models.Model):
             [("state", "=", "running"), ("id", "not in", self.ids)], limit=1
         )
 
+    def _is_orphan(self):
+        """Running, but nothing will run it: its identity check's grant is
+        gone or expired and no job holds the restore lock."""
+        self.ensure_one()
+        expiry = self.sudo().execution_grant_expiry
+        if expiry and expiry > fields.Datetime.now():
+            return False
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s)", [RESTORE_LOCK_KEY])
+        if not cr.fetchone()[0]:
+            return False
+        cr.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
+        return True
+
     def _check_not_running(self):
         other = self._running_restore()
+        if other and other._is_orphan():
+            # a crash or a forced state must not block every restore
+            other._fail(
+                other.job or "restore",
+                UserError(_("The job was interrupted before it could run.")),
+            )
+            other = self._running_restore()
         if other:
             raise UserError(
                 _(

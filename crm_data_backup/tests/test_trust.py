@@ -194,6 +194,23 @@ class TestTrust(RestoreCase):
         )
         self.assertEqual(data_row, ("crm.team", team.id))
 
+    def test_orphan_running_restore_does_not_block(self):
+        stuck = self.restore_as(self.admin_a)
+        stuck.sudo().write({"state": "running", "job": "restore"})
+        restore = self.restore_as(self.admin_a)
+        self.alice.email = "changed@x.com"
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.run_restore(restore)
+        self.assertEqual(stuck.state, "failed")
+        self.assertIn("interrupted", stuck.error_message)
+        self.assertEqual(restore.state, "done")
+        # a job that may still run (its grant is valid) is waited for
+        stuck.sudo().write({"state": "running", "job": "restore"})
+        stuck._grant_execution("restore")
+        with self.assertRaisesRegex(UserError, "Another restore is running"):
+            restore.action_undo()
+
     # -- companies ------------------------------------------------------------
     def test_companies_are_separated(self):
         restore = self.restore_as(self.admin_a)
