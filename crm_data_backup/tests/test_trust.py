@@ -214,6 +214,13 @@ class TestTrust(RestoreCase):
     # -- companies ------------------------------------------------------------
     def test_companies_are_separated(self):
         restore = self.restore_as(self.admin_a)
+        restore.action_plan()
+        self.assertTrue(restore.line_ids)
+        self.assertFalse(
+            self.env["crm.backup.restore.line"]
+            .with_user(self.admin_b)
+            .search([("restore_id", "=", restore.id)])
+        )
         theirs = restore.with_user(self.admin_b)
         with self.assertRaises(AccessError):
             theirs.read(["name"])
