@@ -783,16 +783,8 @@ class CrmBackupRestore(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        context = self.env.context
-        if not self.env.su:
-            # defaults given in the context are values too
-            context = {
-                key: value
-                for key, value in context.items()
-                if not key.startswith("default_") or key[8:] in self._user_fields
-            }
-        restores = super(CrmBackupRestore, self.with_context(context)).create(vals_list)
-        restores._check_backup_access()
+        restores = super().create(vals_list)
+        restores._check_backup_access()  # pylint: disable=no-member
         return restores
 
     def write(self, vals):

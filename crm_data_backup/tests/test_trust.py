@@ -88,13 +88,11 @@ class TestTrust(RestoreCase):
         self.assertEqual(restore.state, "draft")
         with self.assertRaises(AccessError):
             self.Restore.with_user(self.admin_a).create({"state": "done"})
-        # a default in the context is a value too: ignored
-        made = (
-            self.Restore.with_user(self.admin_a)
-            .with_context(default_state="done")
-            .create({"object_id": self.obj("contacts").id})
-        )
-        self.assertEqual(made.state, "draft")
+        # a default in the context is a value too
+        with self.assertRaises(AccessError):
+            self.Restore.with_user(self.admin_a).with_context(
+                default_state="done"
+            ).create({"object_id": self.obj("contacts").id})
 
     def test_restore_targets_only_crm_fields(self):
         restore = self.restore_as(self.admin_a)
