@@ -197,6 +197,8 @@ def _server_backup(env, name, users):
         .create(
             {
                 "name": name,
+                # done: the job leaves it alone
+                "state": "done",
                 "company_ids": [(6, 0, company.ids)],
                 "requested_by_id": users["backup_admin"]["uid"],
             }

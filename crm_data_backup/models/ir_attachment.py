@@ -24,4 +24,4 @@ class IrAttachment(models.Model):
                         "A backup file can only be removed by deleting its backup."
                     )
                 )
-        return super().check(mode, values=values)
+        return super().check(mode, values=values)  # pylint: disable=no-member

@@ -388,6 +388,8 @@ class TestRestoreRun(RestoreCase):
 
     def test_second_restore_refused(self):
         first = self.planned()
+        # queued after its identity check, as the wizard does
+        first._grant_execution("restore")
         first._queue("restore")
         second = self.planned()
         with self.assertRaisesRegex(

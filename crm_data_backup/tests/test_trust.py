@@ -88,13 +88,11 @@ class TestTrust(RestoreCase):
         self.assertEqual(restore.state, "draft")
         with self.assertRaises(AccessError):
             self.Restore.with_user(self.admin_a).create({"state": "done"})
-        # a default in the context is a value too: ignored
-        made = (
-            self.Restore.with_user(self.admin_a)
-            .with_context(default_state="done")
-            .create({"object_id": self.obj("contacts").id})
-        )
-        self.assertEqual(made.state, "draft")
+        # a default in the context is a value too
+        with self.assertRaises(AccessError):
+            self.Restore.with_user(self.admin_a).with_context(
+                default_state="done"
+            ).create({"object_id": self.obj("contacts").id})
 
     def test_restore_targets_only_crm_fields(self):
         restore = self.restore_as(self.admin_a)
@@ -194,9 +192,33 @@ class TestTrust(RestoreCase):
         )
         self.assertEqual(data_row, ("crm.team", team.id))
 
+    def test_orphan_running_restore_does_not_block(self):
+        stuck = self.restore_as(self.admin_a)
+        stuck.sudo().write({"state": "running", "job": "restore"})
+        restore = self.restore_as(self.admin_a)
+        self.alice.email = "changed@x.com"
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.run_restore(restore)
+        self.assertEqual(stuck.state, "failed")
+        self.assertIn("interrupted", stuck.error_message)
+        self.assertEqual(restore.state, "done")
+        # a job that may still run (its grant is valid) is waited for
+        stuck.sudo().write({"state": "running", "job": "restore"})
+        stuck._grant_execution("restore")
+        with self.assertRaisesRegex(UserError, "Another restore is running"):
+            restore.action_undo()
+
     # -- companies ------------------------------------------------------------
     def test_companies_are_separated(self):
         restore = self.restore_as(self.admin_a)
+        restore.action_plan()
+        self.assertTrue(restore.line_ids)
+        self.assertFalse(
+            self.env["crm.backup.restore.line"]
+            .with_user(self.admin_b)
+            .search([("restore_id", "=", restore.id)])
+        )
         theirs = restore.with_user(self.admin_b)
         with self.assertRaises(AccessError):
             theirs.read(["name"])
