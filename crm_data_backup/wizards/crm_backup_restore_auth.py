@@ -21,8 +21,6 @@ FAILURE_WINDOW_MINUTES = 10
 # calls the Confirm button: the check is good for a few minutes only.
 VERIFIED_MINUTES = 5
 SECRET_FIELDS = ("password", "totp_code")
-# Written by the wizard's own code only (through sudo).
-SERVER_FIELDS = {"error", "verified_date", "auth_method"}
 
 
 class CrmBackupRestoreAuth(models.TransientModel):
@@ -35,7 +33,11 @@ class CrmBackupRestoreAuth(models.TransientModel):
     """
 
     _name = "crm.backup.restore.auth"
+    _inherit = ["crm.backup.server.owned"]
     _description = "Confirm Identity Before Restore"
+    # error and verified_date are the server's; restore_id and job are set
+    # once, when the wizard is created.
+    _user_fields = frozenset({"restore_id", "job", *SECRET_FIELDS})
 
     restore_id = fields.Many2one(
         "crm.backup.restore",
@@ -112,16 +114,6 @@ class CrmBackupRestoreAuth(models.TransientModel):
 
     # --- the secrets never reach the ORM ---------------------------------
 
-    def _check_server_fields(self, vals, fixed=()):
-        refused = set(vals) & (SERVER_FIELDS | set(fixed))
-        if refused and not self.env.su:
-            raise AccessError(
-                _(
-                    "These fields of the identity check are set by the server: %s",
-                    ", ".join(sorted(refused)),
-                )
-            )
-
     @staticmethod
     def _pop_secrets(vals):
         """The password or code given in ``vals`` (removed from it), or None."""
@@ -131,8 +123,6 @@ class CrmBackupRestoreAuth(models.TransientModel):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
-        for vals in vals_list:
-            self._check_server_fields(vals)
         given = [self._pop_secrets(vals) for vals in vals_list]
         wizards = super().create(vals_list)
         for wizard, secrets in zip(wizards, given, strict=True):
@@ -141,8 +131,12 @@ class CrmBackupRestoreAuth(models.TransientModel):
         return wizards
 
     def write(self, vals):
+        self._check_user_values(vals)  # pylint: disable=no-member
+        if not self.env.su and {"restore_id", "job"} & set(vals):
+            raise AccessError(
+                self.env._("An identity check stays on its restore and job.")
+            )
         vals = dict(vals)
-        self._check_server_fields(vals, fixed=("restore_id", "job"))
         secrets = self._pop_secrets(vals)
         result = super().write(vals) if vals else True
         if secrets:
