@@ -140,6 +140,25 @@ def set_param(registry, key, value):
         env["ir.config_parameter"].set_param(key, value)
 
 
+def new_backup_admin(env, login, name, **vals):
+    """A backup administrator of a test's own, for tests that change the user
+    (two-factor secret, locked out)."""
+    return (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": name,
+                "login": login,
+                "groups_id": [
+                    Command.set([env.ref("crm_data_backup.group_crm_backup_admin").id])
+                ],
+                **vals,
+            }
+        )
+    )
+
+
 @pytest.fixture(scope="session")
 def users(registry):
     """One user per role (login, password, uid); ``public`` has no login."""
