@@ -144,22 +144,36 @@ def set_param(registry, key, value):
         env["ir.config_parameter"].set_param(key, value)
 
 
-def _new_user(env, role, xmlids, **vals):
-    """A user of ``role`` in ``xmlids`` groups: its login, password and uid."""
-    password = f"pw-{role}-{secrets.token_urlsafe(12)}"
-    SECRETS.add(password)
-    user = (
+def new_user(env, login, name, xmlids, **vals):
+    """A user in the groups of ``xmlids``."""
+    return (
         env["res.users"]
         .with_context(no_reset_password=True)
         .create(
             {
-                "name": f"E2E {role}",
-                "login": f"e2e_{role}",
-                "password": password,
+                "name": name,
+                "login": login,
                 "groups_id": [Command.set([env.ref(x).id for x in xmlids])],
                 **vals,
             }
         )
+    )
+
+
+def new_backup_admin(env, login, name, **vals):
+    """A backup administrator of a test's own, for tests that change the user
+    (two-factor secret, locked out)."""
+    return new_user(
+        env, login, name, ["crm_data_backup.group_crm_backup_admin"], **vals
+    )
+
+
+def _role_user(env, role, xmlids, **vals):
+    """The user of ``role``: its login, password and uid."""
+    password = f"pw-{role}-{secrets.token_urlsafe(12)}"
+    SECRETS.add(password)
+    user = new_user(
+        env, f"e2e_{role}", f"E2E {role}", xmlids, password=password, **vals
     )
     return {"login": user.login, "password": password, "uid": user.id}
 
@@ -170,11 +184,11 @@ def users(registry):
     found = {}
     with environment(registry, commit=True) as env:
         for role, xmlids in ROLE_GROUPS.items():
-            found[role] = _new_user(env, role, xmlids)
+            found[role] = _role_user(env, role, xmlids)
         # company B's backup admin: an internal user and CRM Backup Administrator
         # of that company only (not a Settings administrator)
         company_b = env["res.company"].create({"name": COMPANY_B})
-        found["backup_admin_b"] = _new_user(
+        found["backup_admin_b"] = _role_user(
             env,
             "backup_admin_b",
             ["crm_data_backup.group_crm_backup_admin"],

@@ -520,14 +520,27 @@ class RestoreFlow:
         action = self.client.call("crm.backup.restore", method, [restore_id])
         return action["res_id"]
 
-    def authenticate(self, wizard_id, password=None, totp_code=None):
-        """Answer the identity check: the password, or a two-factor code."""
+    def answer(self, wizard_id, password=None, totp_code=None):
+        """Type the password or a two-factor code: the web client saves the
+        wizard (where the server checks it); returns the error shown, if any."""
         vals = (
             {"totp_code": totp_code}
             if totp_code is not None
             else {"password": password or self.password}
         )
-        self.client.call("crm.backup.restore.auth", "write", [wizard_id], vals)
+        (values,) = self.client.call(
+            "crm.backup.restore.auth",
+            "web_save",
+            [wizard_id],
+            vals,
+            specification={"error": {}, "password": {}, "totp_code": {}},
+        )
+        assert not values["password"] and not values["totp_code"], values
+        return values["error"]
+
+    def authenticate(self, wizard_id, password=None, totp_code=None):
+        """Answer the identity check and click Confirm, as the web client does."""
+        self.answer(wizard_id, password, totp_code)
         return self.client.call(
             "crm.backup.restore.auth", "action_confirm", [wizard_id]
         )

@@ -6,11 +6,9 @@ works once, and none of the codes reaches the server log (checked in test_logs).
 
 import pyotp
 import pytest
-from conftest import SECRETS, environment
+from conftest import SECRETS, environment, new_backup_admin
 from e2e import FIGURES, RestoreFlow, audit_entries, restore_state, wait_restore
 from odoo_client import ExternalApi
-
-from odoo import Command
 
 CLOSE = {"type": "ir.actions.act_window_close"}
 
@@ -19,21 +17,7 @@ CLOSE = {"type": "ir.actions.act_window_close"}
 def totp_admin(registry, server):
     secret = pyotp.random_base32()
     with environment(registry, commit=True) as env:
-        user = (
-            env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                {
-                    "name": "E2E TOTP backup admin",
-                    "login": "e2e_totp_admin",
-                    "groups_id": [
-                        Command.set(
-                            [env.ref("crm_data_backup.group_crm_backup_admin").id]
-                        )
-                    ],
-                }
-            )
-        )
+        user = new_backup_admin(env, "e2e_totp_admin", "E2E TOTP backup admin")
         user.sudo().totp_secret = secret
         key = (
             env["res.users.apikeys"].with_user(user).sudo()._generate(None, "e2e", None)

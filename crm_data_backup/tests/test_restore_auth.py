@@ -2,15 +2,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import base64
 import os
+import secrets
 import threading
+from datetime import timedelta
 
 import psycopg2
 import pyotp
 from psycopg2 import errorcodes
 
-from odoo import sql_db
-from odoo.exceptions import UserError
+from odoo import fields, sql_db
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user
+from odoo.tools import SQL
 
 from ..models.crm_backup_restore import RESTORE_LOCK_KEY
 from .restore_cases import RestoreCase
@@ -186,14 +189,147 @@ class TestRestoreAuth(RestoreCase):
     def test_wizard_cannot_skip_confirmations(self):
         restore = self.planned_restore()
         restore.confirm_reviewed = False
-        wizard = (
-            self.env["crm.backup.restore.auth"]
-            .with_user(self.user)
-            .create({"restore_id": restore.id, "password": "Correct-Horse-9"})
-        )
+        Wizard = self.env["crm.backup.restore.auth"].with_user(self.user)
+        with self.assertRaisesRegex(UserError, "both confirmations"):
+            Wizard.create({"restore_id": restore.id, "password": "Correct-Horse-9"})
+        wizard = Wizard.create({"restore_id": restore.id})
+        with self.assertRaisesRegex(UserError, "both confirmations"):
+            wizard.write({"password": "Correct-Horse-9"})
+        with self.assertRaisesRegex(UserError, "both confirmations"):
+            wizard.action_confirm()
+        # Confirmations withdrawn between the check and the button.
+        restore.confirm_reviewed = True
+        wizard.write({"password": "Correct-Horse-9"})
+        restore.confirm_reviewed = False
         with self.assertRaisesRegex(UserError, "both confirmations"):
             wizard.action_confirm()
         self.assertEqual(restore.state, "planned")
+        self.assertFalse(restore.sudo().execution_grant)
+
+    def stored_anywhere(self, secret):
+        """Tables with a row whose text holds ``secret``."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+        found = []
+        for (table,) in self.env.cr.fetchall():
+            self.env.cr.execute(
+                SQL(
+                    "SELECT 1 FROM %s t WHERE strpos(t::text, %s) > 0 LIMIT 1",
+                    SQL.identifier(table),
+                    secret,
+                )
+            )
+            if self.env.cr.fetchone():
+                found.append(table)
+        return found
+
+    def wizard_row(self, wizard):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT t::text FROM crm_backup_restore_auth t WHERE id = %s", [wizard.id]
+        )
+        return self.env.cr.fetchone()[0]
+
+    def test_no_column_for_the_password_or_code(self):
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'crm_backup_restore_auth'"
+        )
+        columns = {name for (name,) in self.env.cr.fetchall()}
+        self.assertIn("error", columns)
+        self.assertFalse(columns & {"password", "totp_code"})
+
+    def test_secret_never_stored(self):
+        """As the web client does it: save the wizard (password included), then
+        call the button, which may fail and roll back. No stored value ever
+        holds the password, whether the check passed or failed."""
+        restore = self.planned_restore()
+        wrong = "Wrong-Guess-" + secrets.token_hex(8)
+        # A wrong password, then the button.
+        wizard = self.open_wizard(restore)
+        wizard.web_save({"password": wrong}, {"error": {}})
+        self.assertIn("Wrong password", wizard.error)
+        self.assertEqual(wizard.action_confirm()["res_model"], wizard._name)
+        self.assertNotIn(wrong, self.wizard_row(wizard))
+        self.assertFalse(self.stored_anywhere(wrong))
+        # The right password, then the button refused by _check_ready.
+        wizard.web_save({"password": "Correct-Horse-9"}, {"error": {}})
+        self.assertFalse(wizard.error)
+        restore.confirm_overwrite = False
+        with self.assertRaisesRegex(UserError, "both confirmations"):
+            wizard.action_confirm()
+        self.assertNotIn("Correct-Horse-9", self.wizard_row(wizard))
+        self.assertFalse(self.stored_anywhere("Correct-Horse-9"))
+        # A save refused by _check_ready, then a passing check.
+        with self.assertRaisesRegex(UserError, "both confirmations"):
+            wizard.web_save({"password": wrong}, {})
+        restore.confirm_overwrite = True
+        wizard.web_save({"password": "Correct-Horse-9"}, {})
+        self.assertFalse(wizard.password)
+        self.assertEqual(wizard.action_confirm()["type"], "ir.actions.act_window_close")
+        self.assertEqual(restore.state, "running")
+        self.assertNotIn("Correct-Horse-9", self.wizard_row(wizard))
+        self.assertFalse(self.stored_anywhere("Correct-Horse-9"))
+        self.assertFalse(self.stored_anywhere(wrong))
+        self.assertEqual(self.failures(), 1)
+
+    def test_code_never_stored(self):
+        totp = self.enable_totp()
+        restore = self.planned_restore()
+        code = totp.now()
+        wizard = self.open_wizard(restore)
+        wizard.web_save({"totp_code": code}, {})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT error FROM crm_backup_restore_auth WHERE id = %s", [wizard.id]
+        )
+        self.assertIsNone(self.env.cr.fetchone()[0])
+        self.assertFalse(wizard.totp_code)
+        self.assertEqual(wizard.action_confirm()["type"], "ir.actions.act_window_close")
+
+    def test_server_fields_refused(self):
+        """The outcome of the check is the server's: users cannot write it."""
+        restore = self.planned_restore()
+        other = self.planned_restore()
+        wizard = self.open_wizard(restore)
+        Wizard = self.env["crm.backup.restore.auth"].with_user(self.user)
+        for vals in (
+            {"verified_date": fields.Datetime.now()},
+            {"error": False},
+            {"auth_method": "sso"},
+            {"restore_id": other.id},
+            {"job": "undo"},
+        ):
+            with self.assertRaises(AccessError):
+                wizard.write(vals)
+        with self.assertRaises(AccessError):
+            Wizard.create(
+                {"restore_id": restore.id, "verified_date": fields.Datetime.now()}
+            )
+        # a default in the context is a value too
+        with self.assertRaises(AccessError):
+            Wizard.with_context(default_verified_date=fields.Datetime.now()).create(
+                {"restore_id": restore.id}
+            )
+        self.assertEqual(wizard.action_confirm()["res_model"], wizard._name)
+        self.assertIn("Enter your password", wizard.error)
+        self.assertEqual(restore.state, "planned")
+
+    def test_check_is_good_once_and_for_minutes(self):
+        restore = self.planned_restore()
+        wizard = self.open_wizard(restore, password="Correct-Horse-9")
+        self.assertTrue(wizard.verified_date)
+        wizard.sudo().verified_date = fields.Datetime.now() - timedelta(minutes=6)
+        self.assertEqual(wizard.action_confirm()["res_model"], wizard._name)
+        self.assertIn("expired", wizard.error)
+        self.assertEqual(restore.state, "planned")
+        wizard.password = "Correct-Horse-9"
+        self.assertEqual(wizard.action_confirm()["type"], "ir.actions.act_window_close")
+        self.assertFalse(wizard.verified_date)
+        self.assertEqual(self.failures(), 0)
 
     def test_lock_held_by_another_connection(self):
         restore = self.planned_restore()

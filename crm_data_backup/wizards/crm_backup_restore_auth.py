@@ -8,19 +8,36 @@ import time
 import pyotp
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessDenied
+from odoo.exceptions import AccessDenied, AccessError
+from odoo.tools import SQL, sql
+
+from ..models.request_lock import serialize_user_requests
 
 _logger = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 FAILURE_WINDOW_MINUTES = 10
+# The web client saves the wizard (checking the identity) just before it
+# calls the Confirm button: the check is good for a few minutes only.
+VERIFIED_MINUTES = 5
+SECRET_FIELDS = ("password", "totp_code")
 
 
 class CrmBackupRestoreAuth(models.TransientModel):
-    """Re-authentication before a restore or its undo runs."""
+    """Re-authentication before a restore or its undo runs.
+
+    The password or code never reaches a column: create() and write() take
+    it out of the values and check it at once (the web client saves the
+    wizard before it calls the button, in a request of its own); only the
+    outcome is stored. The Confirm button then queues a verified restore.
+    """
 
     _name = "crm.backup.restore.auth"
+    _inherit = ["crm.backup.server.owned"]
     _description = "Confirm Identity Before Restore"
+    # error and verified_date are the server's; restore_id and job are set
+    # once, when the wizard is created.
+    _user_fields = frozenset({"restore_id", "job", *SECRET_FIELDS})
 
     restore_id = fields.Many2one(
         "crm.backup.restore",
@@ -45,15 +62,45 @@ class CrmBackupRestoreAuth(models.TransientModel):
         "two-factor authentication, their password otherwise.",
     )
     totp_code = fields.Char(
-        "Authentication code", help="The 6-digit code of your authenticator app."
+        "Authentication code",
+        compute="_compute_secrets",
+        readonly=False,
+        help="The 6-digit code of your authenticator app (checked, never stored).",
     )
-    password = fields.Char(help="Your password.")
+    password = fields.Char(
+        compute="_compute_secrets",
+        readonly=False,
+        help="Your password (checked, never stored).",
+    )
     error = fields.Char(readonly=True, help="Why the last attempt failed.")
+    verified_date = fields.Datetime(
+        "Verified On",
+        readonly=True,
+        help="When the identity was confirmed in this wizard: Confirm queues "
+        "the restore for a few minutes after.",
+    )
+
+    def _auto_init(self):
+        # Earlier versions kept the password and code in columns: drop them
+        # (and whatever they still hold).
+        for name in SECRET_FIELDS:
+            if sql.column_exists(self.env.cr, self._table, name):
+                self.env.cr.execute(
+                    SQL(
+                        "ALTER TABLE %s DROP COLUMN %s",
+                        SQL.identifier(self._table),
+                        SQL.identifier(name),
+                    )
+                )
+        return super()._auto_init()
 
     @api.depends_context("uid")
     def _compute_auth_method(self):
         for wizard in self:
             wizard.auth_method = self._auth_method_of(self.env.user)
+
+    def _compute_secrets(self):
+        self.totp_code = self.password = False
 
     @api.model
     def _auth_method_of(self, user):
@@ -64,6 +111,40 @@ class CrmBackupRestoreAuth(models.TransientModel):
         if "oauth_provider_id" in user._fields and user.sudo().oauth_provider_id:
             return "sso"
         return "password"
+
+    # --- the secrets never reach the ORM ---------------------------------
+
+    @staticmethod
+    def _pop_secrets(vals):
+        """The password or code given in ``vals`` (removed from it), or None."""
+        given = {name: vals.pop(name) for name in SECRET_FIELDS if name in vals}
+        return given or None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]
+        given = [self._pop_secrets(vals) for vals in vals_list]
+        wizards = super().create(vals_list)
+        for wizard, secrets in zip(wizards, given, strict=True):
+            if secrets:
+                wizard._verify(secrets)
+        return wizards
+
+    def write(self, vals):
+        self._check_user_values(vals)  # pylint: disable=no-member
+        if not self.env.su and {"restore_id", "job"} & set(vals):
+            raise AccessError(
+                self.env._("An identity check stays on its restore and job.")
+            )
+        vals = dict(vals)
+        secrets = self._pop_secrets(vals)
+        result = super().write(vals) if vals else True
+        if secrets:
+            for wizard in self:
+                wizard._verify(secrets)
+        return result
+
+    # --- the identity check ----------------------------------------------
 
     def _recent_failures(self):
         since = fields.Datetime.now() - datetime.timedelta(
@@ -80,6 +161,21 @@ class CrmBackupRestoreAuth(models.TransientModel):
                 ]
             )
         )
+
+    def _locked_out(self):
+        """Whether the user failed too often; if not, hold the user's turn.
+
+        Holding the turn (an update of the user's row) makes a concurrent
+        attempt wait until this one commits, then run again on a fresh
+        snapshot that counts this attempt's failure: at most MAX_FAILURES
+        attempts ever reach the credential check.
+        """
+        # Counting first (on this request's snapshot) spares the locked-out
+        # attempts the wait: the count can only be lower than the truth.
+        if self._recent_failures() >= MAX_FAILURES:
+            return True
+        serialize_user_requests(self.env)
+        return False
 
     def _check_totp(self, code):
         user = self.env.user.sudo()
@@ -113,45 +209,71 @@ class CrmBackupRestoreAuth(models.TransientModel):
             return _("Wrong password.")
         return None
 
-    def action_confirm(self):
-        """Check the code or password; on success queue the restore."""
+    def _verify(self, secrets):
+        """Check the password or code of ``secrets``; store only the outcome."""
         self.ensure_one()
         restore = self.restore_id
         restore._check_ready(self.job)
-        code, password = self.totp_code, self.password
-        # Never keep secrets in the wizard's table.
-        self.write({"totp_code": False, "password": False})
-        if self._recent_failures() >= MAX_FAILURES:
-            return self._retry(
-                _(
-                    "Too many failed attempts: identity checks are locked for "
-                    "%s minutes.",
-                    FAILURE_WINDOW_MINUTES,
-                )
-            )
         method = self.auth_method
-        if method == "totp":
-            error = self._check_totp(code)
-        elif method == "password":
-            error = self._check_password(password)
-        else:
-            error = None
-        if error:
-            _logger.info("Restore identity check failed for uid %s", self.env.uid)
-            self.env["crm.backup.audit"]._log(
-                "identity_failed",
-                restore_id=restore.id,
-                backup_id=restore.backup_id.id or False,
-                object_id=restore.object_id.id,
-                details=f"{self.job}: {method}",
+        if method == "sso":
+            return  # nothing to type: action_confirm grants directly
+        if self._locked_out():
+            _logger.info("Restore identity check locked for uid %s", self.env.uid)
+            error = _(
+                "Too many failed attempts: identity checks are locked for %s minutes.",
+                FAILURE_WINDOW_MINUTES,
             )
-            return self._retry(error)
+        else:
+            if method == "totp":
+                error = self._check_totp(secrets.get("totp_code"))
+            else:
+                error = self._check_password(secrets.get("password"))
+            if error:
+                _logger.info("Restore identity check failed for uid %s", self.env.uid)
+                self.env["crm.backup.audit"]._log(
+                    "identity_failed",
+                    restore_id=restore.id,
+                    backup_id=restore.backup_id.id or False,
+                    object_id=restore.object_id.id,
+                    details=f"{self.job}: {method}",
+                )
+        self.sudo().write(
+            {
+                "error": error or False,
+                "verified_date": False if error else fields.Datetime.now(),
+            }
+        )
+
+    def _is_verified(self):
+        return self.verified_date and self.verified_date >= (
+            fields.Datetime.now() - datetime.timedelta(minutes=VERIFIED_MINUTES)
+        )
+
+    def action_confirm(self):
+        """Queue the restore once the identity is confirmed (see write())."""
+        self.ensure_one()
+        restore = self.restore_id
+        restore._check_ready(self.job)
+        if self.auth_method != "sso":
+            if not self._is_verified():
+                return self._retry(self._not_verified_error())
+            # One check, one run.
+            self.sudo().verified_date = False
         restore._grant_execution(self.job)
         restore._queue(self.job)
         return {"type": "ir.actions.act_window_close"}
 
+    def _not_verified_error(self):
+        if self.error:
+            return self.error
+        if self.verified_date:
+            return _("The identity check expired: confirm it is you again.")
+        if self.auth_method == "totp":
+            return _("Enter the 6-digit code of your authenticator app.")
+        return _("Enter your password.")
+
     def _retry(self, error):
-        self.error = error
+        self.sudo().error = error
         return {
             "type": "ir.actions.act_window",
             "name": _("Confirm your identity"),

@@ -1,8 +1,14 @@
 /** @odoo-module **/
 import {registry} from "@web/core/registry";
 
-// The whole restore wizard for a user with two-factor authentication. The
-// test puts the current TOTP code in sessionStorage before starting the tour.
+// The whole restore wizard, then the identity check as users answer it: a
+// wrong password (or two-factor code) first, then the right one. The test puts
+// both in sessionStorage before starting the tour.
+const secretInput = (filter = "") =>
+    ["totp_code", "password"]
+        .map((name) => `.modal .o_field_widget[name="${name}"] input${filter}`)
+        .join(", ");
+
 registry.category("web_tour.tours").add("crm_restore_tour", {
     steps: () => [
         {
@@ -73,10 +79,33 @@ registry.category("web_tour.tours").add("crm_restore_tour", {
             run: "click",
         },
         {
-            content: "Type the authenticator code",
-            trigger: '.modal .o_field_widget[name="totp_code"] input',
+            content: "Type a wrong password or code",
+            trigger: secretInput(),
             async run(helpers) {
-                await helpers.edit(sessionStorage.getItem("crm_restore_totp"));
+                await helpers.edit(sessionStorage.getItem("crm_restore_wrong"));
+            },
+        },
+        {
+            trigger: ".modal button.o_crm_restore_auth_confirm",
+            run: "click",
+        },
+        {
+            content: "The check failed: the wizard opens again and says why",
+            // (buttons are disabled until the button's action is done)
+            trigger: ".modal:has(.alert-danger) button.o_crm_restore_auth_confirm:enabled",
+        },
+        {
+            trigger: '.modal .alert-danger:contains("Wrong")',
+        },
+        {
+            content: "The typed value is gone",
+            trigger: secretInput(":value(/^$/)"),
+        },
+        {
+            content: "Type the right password or code",
+            trigger: secretInput(),
+            async run(helpers) {
+                await helpers.edit(sessionStorage.getItem("crm_restore_secret"));
             },
         },
         {
