@@ -234,6 +234,8 @@ class CrmBackup(models.Model):
                 # keeps it however long it takes). The state is read again: the
                 # search above may predate the commit that ended the run.
                 if locked and backup.exists().state == "running":
+                    # its files go before "failed" is committed (at the unlock)
+                    backup._remove_work_dir()
                     backup._fail(_("The backup was interrupted (the server stopped)."))
         self._sweep_work_dirs()
         queued = self.search([("state", "=", "queued")], order="id")
