@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime
 import math
+import re
 
 from odoo.tools.float_utils import float_round
 
@@ -135,8 +136,24 @@ PARSABLE_TYPES = frozenset(
 )
 
 
+# Integer fields are PostgreSQL int4 columns.
+INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 class CellError(ValueError):
     """A cell that cannot be turned into a value of its field."""
+
+
+def unstorable(text):
+    """What in ``text`` the database cannot store, or None: NUL (refused by
+    PostgreSQL text) or a lone surrogate (not UTF-8; an XLSX cell can hold one)."""
+    if "\x00" in text:
+        return "a NUL character (0x00)"
+    # isascii() is O(1): the search runs on non-ASCII text only
+    if not text.isascii() and _SURROGATE.search(text):
+        return "a lone surrogate (an invalid character)"
+    return None
 
 
 def column_field(column):
@@ -152,6 +169,9 @@ def parse_cell(field_type, cell):
     """
     if cell is None:
         cell = ""
+    # inline first test: this runs for every cell of a restore
+    if ("\x00" in cell or not cell.isascii()) and (reason := unstorable(cell)):
+        raise CellError(f"the value contains {reason}, which the database cannot store")
     if field_type in TEXT_TYPES:
         return unneutralise(cell) if cell != "" else False
     if field_type == "many2many":
@@ -166,9 +186,15 @@ def parse_cell(field_type, cell):
         raise CellError(f"{cell[:30]!r} is not True or False")
     if field_type == "integer":
         try:
-            return int(cell)
+            value = int(cell)
         except ValueError:
             raise CellError(f"{cell[:30]!r} is not a whole number") from None
+        if not INTEGER_MIN <= value <= INTEGER_MAX:
+            raise CellError(
+                f"{cell[:30]!r} is beyond the whole numbers the database stores "
+                f"({INTEGER_MIN} to {INTEGER_MAX})"
+            )
+        return value
     if field_type in ("float", "monetary"):
         try:
             value = float(cell)

@@ -7,18 +7,21 @@ nothing here touches the database.
 """
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import lzma
 import posixpath
 import re
 import shutil
+import struct
 import tempfile
 import zipfile
 import zlib
 
-from .cells import CellError, column_field, parse_cell
+from .cells import CellError, column_field, parse_cell, unstorable
 
 FORMAT_NAME = "crm_data_backup"
 FORMAT_VERSION = 1
@@ -31,15 +34,39 @@ MAX_ENTRIES = 10000
 CELL_LIMITS = {"html": 5 * 1024**2, "text": 5 * 1024**2, "binary": 25 * 1024**2}
 DEFAULT_CELL_LIMIT = 1024**2
 CHUNK = 1024 * 1024
+# csv builds a whole record in memory: a record (one line, or several for
+# quoted newlines) may hold this many characters and separators at most.
+MAX_RECORD_SIZE = 128 * 1024**2  # five binary cells at their limit
+MAX_RECORD_SEPARATORS = 1000000
+MAX_FORMAT_VERSION = 1000  # beyond: not a version (and not a 4,000-digit message)
+MAX_ROWS = 10**12  # a manifest's row count, beyond any real backup
+# ir_model_data's unique (module, name) index holds about 2,700 bytes at most:
+# 512 characters are 2,048 bytes at most.
+MAX_EXTERNAL_ID = 512
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-# What zipfile raises on a damaged, truncated or odd archive member.
+# Manifest values, as the application writes them.
+_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(/id)?")
+_MODEL = re.compile(r"[a-z0-9_.]{1,128}")  # Odoo's rule for model names
+# Control characters and lone surrogates: never in a name the application writes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Neither those nor a path separator; Excel forbids []:*? in sheet names too.
+_OBJECT_KEY = re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff/\\]{1,128}")
+_SHEET = re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff/\\\[\]:*?]{1,31}")
+# What zipfile raises on a damaged, truncated or odd archive or member: also
+# UnicodeDecodeError (a ValueError) for a name flagged UTF-8 that is not,
+# struct.error for a short header, LZMAError for a damaged LZMA member.
 ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     EOFError,
     OSError,
     zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    ValueError,
+    OverflowError,
+    KeyError,
     RuntimeError,  # NotImplementedError too: an unknown compression method
 )
 
@@ -62,13 +89,52 @@ def _human(size):
         size /= 1024
 
 
+def _unreadable_xlsx(name):
+    return BackupFileError(f"{name!r} is not a readable XLSX workbook.", "xlsx")
+
+
+def _no_constant(name):
+    # json accepts NaN and Infinity, which JSON (and a manifest) never holds.
+    raise ValueError(name)
+
+
 def _safe_name(name):
-    if not name or "\\" in name or "\x00" in name or name.startswith("/"):
+    if not name or "\\" in name or _CONTROL.search(name) or name.startswith("/"):
         return False
     if re.match(r"^[A-Za-z]:", name):
         return False
     parts = name.split("/")
     return ".." not in parts and posixpath.normpath(name) == name
+
+
+class _RecordLines:
+    """Lines of a CSV file for csv.reader, which keeps a whole record in
+    memory: a record longer than the limits is refused as it grows."""
+
+    def __init__(self, text, name):
+        self.text = text
+        self.name = name
+        self.line = 1  # the record being read; the header is line 1
+        self.size = self.separators = 0
+
+    def __iter__(self):
+        # never more than the record may still hold: a line can be endless
+        while chunk := self.text.readline(MAX_RECORD_SIZE - self.size + 1):
+            self.size += len(chunk)
+            self.separators += chunk.count(",")
+            if self.size > MAX_RECORD_SIZE or self.separators > MAX_RECORD_SEPARATORS:
+                raise BackupFileError(
+                    f"Line {self.line} of {self.name!r} is longer than any record "
+                    f"of a backup ({_human(MAX_RECORD_SIZE)} or "
+                    f"{MAX_RECORD_SEPARATORS:,} values at most): the file is "
+                    "damaged or was altered.",
+                    "too_large",
+                )
+            yield chunk
+
+    def next_record(self):
+        self.line += 1
+        self.size = self.separators = 0
 
 
 class BackupReader:
@@ -133,7 +199,7 @@ class BackupReader:
         self._file.seek(0)
         try:
             self._zip = zipfile.ZipFile(self._file)
-        except (*ZIP_ERRORS, ValueError, KeyError, UnicodeDecodeError):
+        except ZIP_ERRORS:
             raise BackupFileError(
                 "This file is not a backup zip, or it is truncated or damaged.",
                 "not_zip",
@@ -194,17 +260,24 @@ class BackupReader:
             raise BackupFileError("The backup manifest is too large.", "manifest")
         raw = self._read_member(info)
         try:
-            manifest = json.loads(raw.decode("utf-8"))
+            manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError):
             raise BackupFileError(
                 "The backup manifest is not valid JSON.", "manifest"
+            ) from None
+        except RecursionError:
+            raise BackupFileError(
+                "The backup manifest nests its values too deeply: it was not made "
+                "by this application.",
+                "manifest",
             ) from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
             raise BackupFileError(
                 "The manifest does not describe a CRM data backup.", "manifest"
             )
         version = manifest.get("format_version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        # type(): a boolean is not a version; a huge number is not one either
+        if type(version) is not int or not 1 <= version <= MAX_FORMAT_VERSION:
             raise BackupFileError(
                 "The manifest has no valid format version.", "manifest"
             )
@@ -227,9 +300,11 @@ class BackupReader:
         uuid = manifest.get("database_uuid")
         self.foreign = bool(self.database_uuid) and uuid != self.database_uuid
         if self.foreign and not self.acknowledge_foreign:
+            name = manifest.get("database_name")
+            if not isinstance(name, str) or not name or _CONTROL.search(name):
+                name = "unknown"
             raise BackupFileError(
-                f"This backup comes from another database "
-                f"({manifest.get('database_name') or 'unknown'}). Tick the "
+                f"This backup comes from another database ({name[:80]}). Tick the "
                 "acknowledgement to restore values from it into this database.",
                 "foreign_database",
             )
@@ -242,12 +317,11 @@ class BackupReader:
             and isinstance(entry.get("name"), str)
             and isinstance(entry.get("object"), str)
             and isinstance(entry.get("model"), str)
-            and isinstance(entry.get("rows"), int)
-            and entry["rows"] >= 0
+            and type(entry.get("rows")) is int
+            and 0 <= entry["rows"] <= MAX_ROWS
             and isinstance(entry.get("fields"), list)
             and entry["fields"]
-            and all(isinstance(f, str) and f for f in entry["fields"])
-            and len(set(entry["fields"])) == len(entry["fields"])
+            and all(isinstance(f, str) for f in entry["fields"])
             and isinstance(entry.get("sha256"), str)
             and _SHA256.match(entry["sha256"])
         )
@@ -255,19 +329,68 @@ class BackupReader:
             raise BackupFileError(
                 "The manifest has an incomplete or invalid file entry.", "manifest"
             )
-        if "id" not in entry["fields"]:
+        name = entry["name"]
+        # A backup's files sit side by side at the top of the zip.
+        if "/" in name or not _safe_name(name):
             raise BackupFileError(
-                f"{entry['name']!r} has no 'id' column: records cannot be matched.",
+                f"The manifest lists a file with an unsafe name ({name[:80]!r}); "
+                "it was not made by this application.",
+                "manifest",
+            )
+        if not _MODEL.fullmatch(entry["model"]):
+            raise BackupFileError(
+                f"The manifest gives {name!r} an invalid model name "
+                f"({entry['model'][:80]!r}).",
+                "manifest",
+            )
+        key = entry["object"]
+        if not _OBJECT_KEY.fullmatch(key):
+            raise BackupFileError(
+                f"The manifest gives {name!r} an invalid object key ({key[:80]!r}).",
+                "manifest",
+            )
+        sheet = entry.get("sheet")
+        if sheet is not None and not (
+            isinstance(sheet, str) and _SHEET.fullmatch(sheet)
+        ):
+            raise BackupFileError(
+                f"The manifest gives {name!r} an invalid sheet name "
+                f"({str(sheet)[:80]!r}).",
+                "manifest",
+            )
+        columns = entry["fields"]
+        for column in columns:
+            if not _COLUMN.fullmatch(column):
+                raise BackupFileError(
+                    f"The manifest lists an invalid column for {name!r} "
+                    f"({column[:80]!r}).",
+                    "manifest",
+                )
+        if len(set(columns)) != len(columns):
+            raise BackupFileError(
+                f"The manifest lists a column of {name!r} twice.", "manifest"
+            )
+        if "id" not in columns:
+            raise BackupFileError(
+                f"{name!r} has no 'id' column: records cannot be matched.",
                 "manifest",
             )
 
-    def _read_member(self, info):
+    @contextlib.contextmanager
+    def _member(self, name):
+        """The zip member ``name``, open; a member that cannot be opened or
+        read is a BackupFileError (decoding its text is the caller's part)."""
         try:
-            return self._zip.read(info)
+            with self._zip.open(name) as member:
+                yield member
         except ZIP_ERRORS:
             raise BackupFileError(
-                f"{info.filename!r} is damaged or truncated in the backup.", "damaged"
+                f"{name!r} is damaged or truncated in the backup.", "damaged"
             ) from None
+
+    def _read_member(self, info):
+        with self._member(info.filename) as member:
+            return member.read()
 
     def check_files(self, names=None):
         """Every listed file is there and nothing else is; the contents
@@ -304,24 +427,20 @@ class BackupReader:
     def _check_checksum(self, info, entry, text=True):
         digest = hashlib.sha256()
         decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            with self._zip.open(info) as member:
+        with self._member(info.filename) as member:
+            try:
                 while chunk := member.read(CHUNK):
                     digest.update(chunk)
                     if text:
                         decoder.decode(chunk)
                 if text:
                     decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise BackupFileError(
-                f"{info.filename!r} is not encoded in UTF-8; backups are always "
-                "UTF-8. Was the file edited with another program?",
-                "encoding",
-            ) from None
-        except ZIP_ERRORS:
-            raise BackupFileError(
-                f"{info.filename!r} is damaged or truncated in the backup.", "damaged"
-            ) from None
+            except UnicodeDecodeError:
+                raise BackupFileError(
+                    f"{info.filename!r} is not encoded in UTF-8; backups are always "
+                    "UTF-8. Was the file edited with another program?",
+                    "encoding",
+                ) from None
         if digest.hexdigest() != entry["sha256"]:
             raise BackupFileError(
                 f"{info.filename!r} does not match its checksum: the file was altered "
@@ -408,6 +527,18 @@ class BackupReader:
                     f"Line {line} of {entry['name']!r} has no valid external ID.",
                     "value",
                 )
+            if reason := unstorable(xmlid):
+                raise BackupFileError(
+                    f"Line {line} of {entry['name']!r}: the external ID contains "
+                    f"{reason}, which the database cannot store.",
+                    "value",
+                )
+            if len(xmlid) > MAX_EXTERNAL_ID:
+                raise BackupFileError(
+                    f"Line {line} of {entry['name']!r}: the external ID is longer "
+                    f"than the {MAX_EXTERNAL_ID} characters allowed.",
+                    "value",
+                )
             if xmlid in seen:
                 raise BackupFileError(
                     f"External ID {xmlid!r} appears twice in {entry['name']!r}.",
@@ -439,25 +570,25 @@ class BackupReader:
             )
 
     def _raw_rows(self, entry):
-        if entry.get("sheet") or entry["name"].endswith(".xlsx"):
+        name = entry["name"]
+        if entry.get("sheet") or name.endswith(".xlsx"):
             yield from self._xlsx_rows(entry)
             return
-        try:
-            with self._zip.open(entry["name"]) as member:
-                text = io.TextIOWrapper(member, encoding="utf-8-sig", newline="")
-                yield from csv.reader(text, strict=True)
-        except csv.Error as exc:
-            raise BackupFileError(
-                f"{entry['name']!r} is not a valid CSV file ({exc}).", "csv"
-            ) from None
-        except ZIP_ERRORS:
-            raise BackupFileError(
-                f"{entry['name']!r} is damaged or truncated in the backup.", "damaged"
-            ) from None
-        except UnicodeDecodeError:
-            raise BackupFileError(
-                f"{entry['name']!r} is not encoded in UTF-8.", "encoding"
-            ) from None
+        with self._member(name) as member:
+            text = io.TextIOWrapper(member, encoding="utf-8-sig", newline="")
+            lines = _RecordLines(text, name)
+            try:
+                for row in csv.reader(lines, strict=True):
+                    lines.next_record()
+                    yield row
+            except csv.Error as exc:
+                raise BackupFileError(
+                    f"{name!r} is not a valid CSV file ({exc}).", "csv"
+                ) from None
+            except UnicodeDecodeError:
+                raise BackupFileError(
+                    f"{name!r} is not encoded in UTF-8.", "encoding"
+                ) from None
 
     def _xlsx_rows(self, entry):
         try:
@@ -466,8 +597,9 @@ class BackupReader:
             raise BackupFileError(
                 "XLSX backups need the openpyxl library.", "xlsx"
             ) from None
+        name = entry["name"]
         with tempfile.TemporaryFile() as tmp:
-            with self._zip.open(entry["name"]) as member:
+            with self._member(name) as member:
                 shutil.copyfileobj(member, tmp, CHUNK)
             tmp.seek(0)
             try:
@@ -478,16 +610,22 @@ class BackupReader:
             except BackupFileError:
                 raise
             except Exception:  # openpyxl raises many kinds on a bad workbook
-                raise BackupFileError(
-                    f"{entry['name']!r} is not a readable XLSX workbook.", "xlsx"
-                ) from None
-            sheet_name = entry.get("sheet") or entry["object"][:31]
-            if sheet_name not in book.sheetnames:
-                raise BackupFileError(
-                    f"{entry['name']!r} has no sheet {sheet_name!r}.", "xlsx"
-                )
+                raise _unreadable_xlsx(name) from None
             try:
-                for row in book[sheet_name].iter_rows(values_only=True):
+                sheet_name = entry.get("sheet") or entry["object"][:31]
+                if sheet_name not in book.sheetnames:
+                    raise BackupFileError(
+                        f"{name!r} has no sheet {sheet_name!r}.", "xlsx"
+                    )
+                # read only: the sheet is parsed (and found bad) as it is read
+                rows = book[sheet_name].iter_rows(values_only=True)
+                while True:
+                    try:
+                        row = next(rows)
+                    except StopIteration:
+                        return
+                    except Exception:  # as when loading
+                        raise _unreadable_xlsx(name) from None
                     yield ["" if v is None else str(v) for v in row]
             finally:
                 book.close()
@@ -495,7 +633,7 @@ class BackupReader:
     def _check_inner(self):
         try:
             self._zip = zipfile.ZipFile(self._file)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        except ZIP_ERRORS:
             raise BackupFileError(
                 "The XLSX workbook in the backup is damaged.", "xlsx"
             ) from None

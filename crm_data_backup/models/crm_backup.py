@@ -23,7 +23,6 @@ from .request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
 
-STALE_RUNNING = timedelta(hours=2)
 # Held (session advisory lock, key pair (RUN_LOCK_KEY, backup id)) by the
 # process running a backup: a crashed process releases it with its connection.
 RUN_LOCK_KEY = 84271032
@@ -247,8 +246,14 @@ class CrmBackup(models.Model):
     @api.model
     def _cron_run_queued(self):
         for backup in self.search([("state", "=", "running")]):
-            if backup._is_orphan():
-                backup._fail(_("The backup was interrupted (the server stopped)."))
+            with backup._run_lock() as locked:
+                # Its lock is free: the process that ran it is gone (a live run
+                # keeps it however long it takes). The state is read again: the
+                # search above may predate the commit that ended the run.
+                if locked and backup.exists().state == "running":
+                    # its files go before "failed" is committed (at the unlock)
+                    backup._remove_work_dir()
+                    backup._fail(_("The backup was interrupted (the server stopped)."))
         self._sweep_work_dirs()
         queued = self.search([("state", "=", "queued")], order="id")
         for backup in queued:
@@ -265,46 +270,46 @@ class CrmBackup(models.Model):
         if not _testing():
             self.env.cr.rollback()
 
-    def _is_orphan(self):
-        """Running, but no process runs it (its lock is free) or it has not
-        moved for hours."""
+    @contextlib.contextmanager
+    def _run_lock(self):
+        """Hold this backup's run lock; yields False, without waiting, when
+        another process holds it (that process runs, fails or sweeps it).
+
+        Odoo's transactions are REPEATABLE READ: their snapshot is taken at
+        their first query, so a state read before a lock may be stale, and
+        locking (FOR UPDATE) or updating a row that another worker committed
+        since then raises a serialization failure. So the lock comes first: a
+        session advisory lock (it outlives our commits, and a crashed process
+        releases it with its connection), then a commit, so that the state is
+        read on a snapshot taken after the lock. Whoever holds the lock
+        commits the backup's new state before releasing it: the next holder
+        reads it. No row is locked and no state is stale, so the worker that
+        does not get the backup steps aside without a serialization error.
+        """
         self.ensure_one()
-        moved = self.write_date  # pylint: disable=no-member
-        if moved and moved < fields.Datetime.now() - STALE_RUNNING:
-            return True
         cr = self.env.cr
         cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_KEY, self.id])
         if not cr.fetchone()[0]:
-            return False
-        cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, self.id])
-        return True
-
-    def _lock_queued(self):
-        """Take this backup for running; False when another run has it."""
-        self.ensure_one()
-        self.env.cr.execute(
-            "SELECT id FROM crm_backup WHERE id = %s AND state = 'queued' "
-            "FOR UPDATE SKIP LOCKED",
-            [self.id],
-        )
-        return bool(self.env.cr.fetchone())
-
-    def _run(self):
-        self.ensure_one()
-        if not self._lock_queued():
-            return False
-        # taken before "running" is visible, released in the finally below
-        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK_KEY, self.id])
+            yield False
+            return
         try:
-            return self._run_locked()
+            self._commit()
+            yield True
+            self._commit()
         except Exception:
             # an aborted transaction could not release the lock below
             self._rollback()
             raise
         finally:
-            self.env.cr.execute(
-                "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, self.id]
-            )
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, self.id])
+
+    def _run(self):
+        """Run this backup if it is still queued and no other process has it."""
+        self.ensure_one()
+        with self._run_lock() as locked:
+            if not locked or self.exists().state != "queued":
+                return False
+            return self._run_locked()
 
     def _run_locked(self):
         self.write({"state": "running", "progress": 0.0, "error_message": False})
@@ -345,13 +350,19 @@ class CrmBackup(models.Model):
 
     @api.model
     def _sweep_work_dirs(self):
-        """Delete the files of runs that died (their backup is not running)."""
-        running = set(self.search([("state", "=", "running")]).ids)
-        prefix = f"crm_backup_{self.env.cr.dbname}_"
-        for path in glob.glob(os.path.join(tempfile.gettempdir(), prefix + "*")):
-            backup_id = path.rsplit("_", 1)[-1]
-            if backup_id.isdigit() and int(backup_id) not in running:
-                shutil.rmtree(path, ignore_errors=True)
+        """Delete the files of runs that died: no process holds their run lock
+        (a state read here may predate a run that has just made its files)."""
+        prefix = os.path.join(
+            tempfile.gettempdir(), f"crm_backup_{self.env.cr.dbname}_"
+        )
+        for path in glob.glob(prefix + "*"):
+            backup_id = path[len(prefix) :]
+            # digits only: not the files of a database whose name extends ours
+            if not backup_id.isdigit():
+                continue
+            with self.browse(int(backup_id))._run_lock() as locked:
+                if locked:
+                    shutil.rmtree(path, ignore_errors=True)
 
     @contextlib.contextmanager
     def _snapshot_env(self):

@@ -637,7 +637,7 @@ class CrmBackupRestore(models.Model):
                 continue
             try:
                 reader = restore._open_reader(full=False)
-            except UserError:
+            except Exception:  # any unusable file (UserError or worse): the form opens
                 continue
             restore.is_foreign_backup = reader.foreign
             entry = restore._find_entry(reader)

@@ -1,24 +1,54 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import datetime
+import hashlib
 import io
 import json
+import os
 import secrets
 import zipfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from odoo.exceptions import UserError
 from odoo.tests.common import TransactionCase
 
 from ..engine.cells import (
+    CellError,
     danger,
     needs,
     neutralise,
     parse_cell,
     unneutralise,
 )
-from ..engine.reader import BackupFileError, BackupReader
+from ..engine.reader import MAX_RECORD_SEPARATORS, BackupFileError, BackupReader
+from .restore_cases import RestoreCase
 from .restore_common import csv_bytes, file_spec, make_zip
+
+# Hypothesis: CI runs the same examples every time (derandomized, no example
+# database), so a red build is a real regression and replays identically;
+# HYPOTHESIS_PROFILE=explore searches new examples (HYPOTHESIS_EXAMPLES of them,
+# failures kept in .hypothesis/ and replayed first). Add each bug it finds as
+# an @example. Shared with tests/test_reader_properties.py.
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci",
+    max_examples=150,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_HEALTH,
+)
+settings.register_profile(
+    "explore",
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "5000")),
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_HEALTH,
+)
+HYPOTHESIS = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 HEADER = ["id", "name", "email", "parent_id/id", "category_id/id"]
 ROWS = [
@@ -35,6 +65,73 @@ TYPES = {
 
 def contacts(**kw):
     return file_spec("contacts", "res.partner", HEADER, ROWS, **kw)
+
+
+def zip_of(members, method=zipfile.ZIP_DEFLATED):
+    """A zip of ``{name: bytes or text}``, in that order (no manifest added),
+    the same bytes every time (no clock: hypothesis replays it exactly)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name), data, compress_type=method)
+    return buf.getvalue()
+
+
+def manifest_text(entries=(), **changes):
+    manifest = {
+        "format": "crm_data_backup",
+        "format_version": 1,
+        "database_uuid": "test-uuid",
+        "files": list(entries),
+    }
+    manifest.update(changes)
+    return json.dumps(manifest)
+
+
+def local_header(data, member):
+    """Offset of the local header of ``member`` in the zip ``data``."""
+    start = data.find(b"PK\x03\x04")
+    while data[start + 30 : start + 30 + len(member)] != member.encode():
+        start = data.find(b"PK\x03\x04", start + 1)
+    return start
+
+
+def undecodable_name(data, member):
+    """``data`` with the local header of ``member`` flagged UTF-8 and its name
+    starting with a byte UTF-8 never uses (the central directory is intact)."""
+    data = bytearray(data)
+    start = local_header(data, member)
+    data[start + 7] |= 0x08  # general purpose bit 11: the name is UTF-8
+    data[start + 30] = 0xFF
+    return bytes(data)
+
+
+def xlsx_bytes(rows, sheet="contacts"):
+    """An XLSX workbook of text cells, the same bytes every time."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    book.set_properties({"created": datetime.datetime(2026, 1, 1)})
+    worksheet = book.add_worksheet(sheet)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            worksheet.write_string(r, c, value)
+    book.close()
+    return buf.getvalue()
+
+
+def xlsx_backup(book):
+    return make_zip(
+        [contacts(name="backup.xlsx", data=book)],
+        manifest_overrides={"file_format": "xlsx"},
+    )
+
+
+def members(data):
+    """``{name: content}`` of the zip ``data``, in order."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    return {info.filename: source.read(info) for info in source.infolist()}
 
 
 class TestRestoreReader(TransactionCase):
@@ -246,19 +343,7 @@ class TestRestoreReader(TransactionCase):
         self.assertIn("not True or False", str(cm.exception))
 
     def test_xlsx_backup(self):
-        import xlsxwriter
-
-        book_buf = io.BytesIO()
-        book = xlsxwriter.Workbook(book_buf, {"in_memory": True})
-        sheet = book.add_worksheet("contacts")
-        for r, row in enumerate([HEADER] + ROWS):
-            for c, value in enumerate(row):
-                sheet.write_string(r, c, value)
-        book.close()
-        data = make_zip(
-            [contacts(name="backup.xlsx", data=book_buf.getvalue())],
-            manifest_overrides={"file_format": "xlsx"},
-        )
+        data = xlsx_backup(xlsx_bytes([HEADER] + ROWS))
         rows = self.read_all(data)
         self.assertEqual(rows[1][1]["name"], "=cmd|' /C calc'!A0")
         self.assertEqual(rows[0][1]["category_id"], ("base.res_partner_category_0",))
@@ -276,11 +361,241 @@ class TestRestoreReader(TransactionCase):
         self.assertEqual(parse_cell("many2many", ""), ())
         self.assertEqual(str(parse_cell("date", "2026-01-31")), "2026-01-31")
 
-    @settings(
-        max_examples=150,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    # --- bad input: always a BackupFileError with a sentence -------------------
+
+    def assertClean(self, exc):
+        """A message the UI, the log and the database can all hold."""
+        message = str(exc)
+        self.assertTrue(message)
+        self.assertLess(len(message), 500, message)
+        message.encode("utf-8")  # no lone surrogate
+        self.assertNotIn("\x00", message)
+
+    def assertRefused(self, data, code, words=None, names=None, types=None):
+        with self.assertRaises(BackupFileError) as cm:
+            reader = BackupReader(data, database_uuid="test-uuid").validate(names)
+            entry = reader.find_entry("res.partner")
+            list(reader.iter_rows(entry, types or TYPES))
+        self.assertEqual(cm.exception.code, code, str(cm.exception))
+        if words:
+            self.assertIn(words, str(cm.exception))
+        self.assertClean(cm.exception)
+        return cm.exception
+
+    def test_deeply_nested_manifest(self):
+        """json.loads raised RecursionError on a manifest nested 200,000 deep."""
+        for text in (
+            "[" * 200000 + "]" * 200000,
+            '{"a":' * 100000 + "1" + "}" * 100000,
+            manifest_text(files="[" * 5000 + "]" * 5000)
+            .replace('"[', "[")
+            .replace(']"', "]"),
+        ):
+            self.assertRefused(zip_of({"manifest.json": text}), "manifest", "deeply")
+
+    def test_nul_in_cells(self):
+        """A NUL byte in a cell reached PostgreSQL ("A string literal cannot
+        contain NUL"): refused, naming the line and the field, for every type,
+        the external ID and relational cells."""
+        for ftype in (
+            *("char", "text", "html", "selection", "binary"),
+            *("integer", "float", "monetary", "boolean", "date", "datetime"),
+        ):
+            rows = [["a.b", "1\x00"]]
+            data = make_zip([file_spec("contacts", "res.partner", ["id", "x"], rows)])
+            exc = self.assertRefused(data, "value", "Line 2", types={"x": ftype})
+            self.assertIn("'x': the value contains a NUL character", str(exc))
+        rows = [r[:] for r in ROWS]
+        rows[1][0] = "__export__.p\x002"
+        self.assertRefused(
+            make_zip([contacts(rows=rows)]),
+            "value",
+            "Line 3 of 'contacts.csv': the external ID",
+        )
+        for index, field in ((3, "parent_id"), (4, "category_id")):
+            rows = [r[:] for r in ROWS]
+            rows[0][index] = "base.a,__export__.\x00"
+            exc = self.assertRefused(make_zip([contacts(rows=rows)]), "value", "Line 2")
+            self.assertIn(f"{field!r}: the value contains a NUL", str(exc))
+
+    def test_lone_surrogate_in_cell(self):
+        """An XLSX cell can hold a lone surrogate, which is not UTF-8."""
+        for ftype in ("char", "many2one", "many2many"):
+            with self.assertRaisesRegex(CellError, "lone surrogate"):
+                parse_cell(ftype, "a\udc80b")
+
+    def test_member_name_not_utf8(self):
+        """CI (hypothesis): a local header flagged UTF-8 with a name that is not
+        made zipfile raise UnicodeDecodeError: when reading the manifest, when
+        checking a file, when reading a file the check skipped, when copying a
+        workbook out, and inside the workbook."""
+        data = make_zip([contacts()])
+        for member, names in (
+            ("manifest.json", None),
+            ("contacts.csv", None),
+            ("contacts.csv", set()),
+        ):
+            exc = self.assertRefused(
+                undecodable_name(data, member), "damaged", names=names
+            )
+            self.assertIn(repr(member), str(exc))
+        book = xlsx_bytes([HEADER] + ROWS)
+        self.assertRefused(
+            undecodable_name(xlsx_backup(book), "backup.xlsx"), "damaged", names=set()
+        )
+        inner = undecodable_name(book, "xl/worksheets/sheet1.xml")
+        self.assertRefused(xlsx_backup(inner), "xlsx", "not a readable XLSX")
+
+    def test_damaged_lzma_member(self):
+        """zipfile let lzma.LZMAError out for damaged LZMA properties."""
+        data = bytearray(
+            zip_of({"manifest.json": manifest_text()}, method=zipfile.ZIP_LZMA)
+        )
+        start = local_header(data, "manifest.json") + 30 + len("manifest.json")
+        data[start + 4] = 0xFF  # lc/lp/pb out of range
+        self.assertRefused(bytes(data), "damaged", "'manifest.json'")
+
+    def test_member_offset_before_the_zip(self):
+        """A central directory placed later than its offset says moves members
+        before the start: zipfile's seek raised ValueError."""
+        data = bytearray(zip_of({"manifest.json": manifest_text()}))
+        end = data.rfind(b"PK\x05\x06")
+        offset = int.from_bytes(data[end + 16 : end + 20], "little")
+        data[end + 16 : end + 20] = (offset + 10).to_bytes(4, "little")
+        self.assertRefused(bytes(data), "damaged", "'manifest.json'")
+
+    def test_damaged_sheet_in_xlsx(self):
+        """openpyxl reads a sheet as it is iterated: XML errors, a shared string
+        or a column that does not exist were raised as they are."""
+        sheet = "xl/worksheets/sheet1.xml"
+        for damage in (
+            lambda xml: xml[: len(xml) // 2],  # ParseError
+            lambda xml: xml.replace(b"<v>5</v>", b"<v>99</v>"),  # IndexError
+            lambda xml: xml.replace(b'r="B2"', b'r="ZZZZ2"'),  # KeyError
+        ):
+            parts = members(xlsx_bytes([HEADER] + ROWS))
+            damaged = damage(parts[sheet])
+            self.assertNotEqual(damaged, parts[sheet])
+            parts[sheet] = damaged
+            data = xlsx_backup(zip_of(parts))
+            self.assertRefused(data, "xlsx", "not a readable XLSX")
+
+    def test_overlong_record(self):
+        """csv keeps a whole record in memory, however many values: refused
+        once it holds more separators than any backup's record."""
+        data = b"id,name\r\n" + b"," * (MAX_RECORD_SEPARATORS + 1) + b"\r\n"
+        entry = {
+            "name": "contacts.csv",
+            "object": "contacts",
+            "model": "res.partner",
+            "rows": 1,
+            "fields": ["id", "name"],
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        backup = zip_of(
+            {"manifest.json": manifest_text([entry]), "contacts.csv": data},
+            method=zipfile.ZIP_STORED,
+        )
+        self.assertRefused(
+            backup,
+            "too_large",
+            "Line 2 of 'contacts.csv' is longer",
+            types={"name": "char"},
+        )
+
+    def test_integer_beyond_the_database(self):
+        """Integer fields are int4: a bigger number failed at write time."""
+        self.assertEqual(parse_cell("integer", "2147483647"), 2**31 - 1)
+        for cell in ("2147483648", "-2147483649", "9" * 100):
+            with self.assertRaisesRegex(CellError, "beyond the whole numbers"):
+                parse_cell("integer", cell)
+
+    def test_external_id_too_long(self):
+        """ir_model_data's unique index refuses a very long external ID when a
+        deleted record is recreated."""
+        rows = [r[:] for r in ROWS]
+        rows[0][0] = "__export__." + "p" * 600
+        self.assertRefused(
+            make_zip([contacts(rows=rows)]),
+            "value",
+            "Line 2 of 'contacts.csv': the external ID is longer",
+        )
+
+    def test_manifest_numbers(self):
+        """Huge integers, floats, NaN, booleans where the manifest has counts."""
+        self.assertRefused(
+            zip_of({"manifest.json": manifest_text(format_version=10**4000)}),
+            "manifest",
+            "no valid format version",
+        )
+        self.assertRefused(
+            zip_of({"manifest.json": manifest_text().replace("1", "NaN", 1)}),
+            "manifest",
+            "not valid JSON",
+        )
+        for rows in (True, 10**20, 1.0, -1, "1"):
+            data = make_zip([contacts(row_count=rows)])
+            self.assertRefused(data, "manifest", "invalid file entry")
+
+    def test_manifest_names(self):
+        """Names of files, models, objects, sheets and columns with NUL, control
+        characters, lone surrogates or path separators."""
+        for change, words in (
+            ({"name": "sub/contacts.csv"}, "unsafe name"),
+            ({"name": "con\x00tacts.csv"}, "unsafe name"),
+            ({"name": "con\ud800tacts.csv"}, "unsafe name"),
+            ({"model": "res.partner\x00"}, "invalid model name"),
+            ({"object": "con/tacts"}, "invalid object key"),
+            ({"object": "con\x01tacts"}, "invalid object key"),
+            ({"sheet": "con/tacts"}, "invalid sheet name"),
+            ({"sheet": "c" * 32}, "invalid sheet name"),
+            ({"sheet": ["contacts"]}, "invalid sheet name"),
+            ({"fields": ["id", "na\x00me"]}, "invalid column"),
+            ({"fields": ["id", "../name"]}, "invalid column"),
+            ({"fields": ["id", "name", "name"]}, "column of 'contacts.csv' twice"),
+        ):
+            parts = members(make_zip([contacts()]))
+            manifest = json.loads(parts["manifest.json"])
+            manifest["files"][0].update(change)
+            parts["manifest.json"] = json.dumps(manifest)
+            data = zip_of(parts)
+            self.assertRefused(data, "manifest", words)
+
+    def test_control_character_in_entry_name(self):
+        name = "con\x01tacts.csv"
+        data = make_zip([contacts(name=name)])
+        self.assertRefused(data, "unsafe_name", "unsafe name")
+
+    def test_foreign_database_name(self):
+        """The other database's name goes into the message: not as it is when it
+        holds NUL, a lone surrogate or a nested value."""
+        for name in ("\ud800\x00", ["x"] * 3, 12):
+            data = make_zip(
+                [contacts()],
+                database_uuid="other",
+                manifest_overrides={"database_name": name},
+            )
+            self.assertRefused(data, "foreign_database", "(unknown)")
+
+    def test_encodings_and_line_ends(self):
+        """UTF-16, Latin-1 behind a UTF-8 BOM, an unterminated quote: refused;
+        lines ended by a lone CR are CSV too."""
+        text = csv_bytes(HEADER, ROWS).decode()
+        for raw, code in (
+            (text.encode("utf-16"), "encoding"),
+            (
+                b"\xef\xbb\xbf" + text.replace("Alice", "Alicé").encode("latin-1"),
+                "encoding",
+            ),
+            (text.encode()[:-2] + b'"x\r\n', "csv"),  # ends in a quoted cell
+        ):
+            self.assertRefused(make_zip([contacts(data=raw)]), code)
+        rows = self.read_all(
+            make_zip([contacts(data=text.replace("\r\n", "\r").encode())])
+        )
+        self.assertEqual(len(rows), 2)
+
+    @HYPOTHESIS
     @given(st.binary(max_size=2048))
     def test_random_bytes(self, data):
         # Anything that is not a valid backup is rejected with our error only.
@@ -289,7 +604,7 @@ class TestRestoreReader(TransactionCase):
         except BackupFileError as exc:
             self.assertTrue(str(exc))
 
-    @settings(max_examples=150, deadline=None)
+    @HYPOTHESIS
     @given(
         st.lists(
             st.lists(st.text(max_size=20), min_size=0, max_size=7),
@@ -307,8 +622,21 @@ class TestRestoreReader(TransactionCase):
         else:
             self.assertEqual(len(parsed), len(rows))
 
+    @HYPOTHESIS
     @given(st.text(max_size=30))
     def test_neutralise_round_trip(self, value):
         self.assertEqual(unneutralise(neutralise(value)), value)
         # What a spreadsheet sees never starts a formula.
         self.assertFalse(danger(neutralise(value)))
+
+
+class TestRestoreFormBadFile(RestoreCase):
+    def test_unreadable_file_keeps_the_form_readable(self):
+        """The field choices' compute opens the file: a RecursionError from the
+        manifest made the restore form unreadable. No choices; planning says why."""
+        data = zip_of({"manifest.json": "[" * 200000 + "]" * 200000})
+        restore = self.new_restore("contacts", data, ["name"])
+        self.assertFalse(restore.available_field_ids)
+        self.assertFalse(restore.is_foreign_backup)
+        with self.assertRaisesRegex(UserError, "nests its values too deeply"):
+            restore.action_plan()
