@@ -32,6 +32,10 @@ import odoo
 from odoo import SUPERUSER_ID, Command, api
 
 ROLES = ("backup_admin", "settings_admin", "salesman", "internal", "portal", "public")
+# A backup administrator of a second company only: company A (the main company) is
+# the one of every other role. Not in ROLES: suites that assume one company skip it.
+COMPANY_B = "E2E Company B"
+ALL_ROLES = (*ROLES, "backup_admin_b")
 ROLE_GROUPS = {
     "backup_admin": ["crm_data_backup.group_crm_backup_admin"],
     "settings_admin": ["base.group_system"],
@@ -56,7 +60,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not (FIGURES.checks or FIGURES.inputs or FIGURES.faults):
+    if not (FIGURES.checks or FIGURES.inputs or FIGURES.faults or FIGURES.attacks):
         return
     terminalreporter.write_sep("=", "crm_data_backup: what the end-to-end suite proved")
     lines = FIGURES.lines()
@@ -140,9 +144,8 @@ def set_param(registry, key, value):
         env["ir.config_parameter"].set_param(key, value)
 
 
-def new_backup_admin(env, login, name, **vals):
-    """A backup administrator of a test's own, for tests that change the user
-    (two-factor secret, locked out)."""
+def new_user(env, login, name, xmlids, **vals):
+    """A user in the groups of ``xmlids``."""
     return (
         env["res.users"]
         .with_context(no_reset_password=True)
@@ -150,13 +153,29 @@ def new_backup_admin(env, login, name, **vals):
             {
                 "name": name,
                 "login": login,
-                "groups_id": [
-                    Command.set([env.ref("crm_data_backup.group_crm_backup_admin").id])
-                ],
+                "groups_id": [Command.set([env.ref(x).id for x in xmlids])],
                 **vals,
             }
         )
     )
+
+
+def new_backup_admin(env, login, name, **vals):
+    """A backup administrator of a test's own, for tests that change the user
+    (two-factor secret, locked out)."""
+    return new_user(
+        env, login, name, ["crm_data_backup.group_crm_backup_admin"], **vals
+    )
+
+
+def _role_user(env, role, xmlids, **vals):
+    """The user of ``role``: its login, password and uid."""
+    password = f"pw-{role}-{secrets.token_urlsafe(12)}"
+    SECRETS.add(password)
+    user = new_user(
+        env, f"e2e_{role}", f"E2E {role}", xmlids, password=password, **vals
+    )
+    return {"login": user.login, "password": password, "uid": user.id}
 
 
 @pytest.fixture(scope="session")
@@ -165,21 +184,17 @@ def users(registry):
     found = {}
     with environment(registry, commit=True) as env:
         for role, xmlids in ROLE_GROUPS.items():
-            password = f"pw-{role}-{secrets.token_urlsafe(12)}"
-            SECRETS.add(password)
-            user = (
-                env["res.users"]
-                .with_context(no_reset_password=True)
-                .create(
-                    {
-                        "name": f"E2E {role}",
-                        "login": f"e2e_{role}",
-                        "password": password,
-                        "groups_id": [Command.set([env.ref(x).id for x in xmlids])],
-                    }
-                )
-            )
-            found[role] = {"login": user.login, "password": password, "uid": user.id}
+            found[role] = _role_user(env, role, xmlids)
+        # company B's backup admin: an internal user and CRM Backup Administrator
+        # of that company only (not a Settings administrator)
+        company_b = env["res.company"].create({"name": COMPANY_B})
+        found["backup_admin_b"] = _role_user(
+            env,
+            "backup_admin_b",
+            ["crm_data_backup.group_crm_backup_admin"],
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
         found["public"] = {
             "login": None,
             "password": None,
@@ -194,6 +209,16 @@ def users(registry):
         )
         SECRETS.update({CANARY, f"{CANARY.lower()}@example.com"})
     return found
+
+
+@pytest.fixture(scope="session")
+def companies(registry, users):
+    """Ids of company A (every role's but backup_admin_b's) and company B."""
+    with environment(registry) as env:
+        return {
+            "a": env.ref("base.main_company").id,
+            "b": env["res.users"].browse(users["backup_admin_b"]["uid"]).company_id.id,
+        }
 
 
 @pytest.fixture(scope="session")
@@ -254,6 +279,39 @@ def login(server, role, users):
 @pytest.fixture
 def admin_web(server, users):
     return login(server, "backup_admin", users)
+
+
+def stored_backup(registry, db, name, zip_bytes):
+    """A done backup of company A with its zip in the server's filestore, made here
+    (no export): a target that attacks may destroy."""
+    with environment(registry, commit=True) as env:
+        company = env.ref("base.main_company")
+        backup = env["crm.backup"].create(
+            {"name": name, "company_ids": [Command.set(company.ids)]}
+        )
+        attachment = env["ir.attachment"].create(
+            {
+                "name": f"{name}.zip",
+                "res_model": "crm.backup",
+                "res_id": backup.id,
+                "mimetype": "application/zip",
+                "raw": zip_bytes,
+            }
+        )
+        fname = attachment.store_fname
+        source = attachment._full_path(fname)
+    target = db.filestore() / fname
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(Path(source).read_bytes())
+    with db.cursor() as cr:
+        cr.execute(
+            "UPDATE crm_backup SET state = 'done', attachment_id = %s, record_count = 1,"
+            " file_size = %s, progress = 100, done_date = now() at time zone 'UTC',"
+            " expiration_date = now() at time zone 'UTC' + interval '14 days'"
+            " WHERE id = %s",
+            [attachment.id, len(zip_bytes), backup.id],
+        )
+    return backup.id, attachment.id
 
 
 FORMULA = "=cmd|' /C calc'!A0"

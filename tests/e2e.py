@@ -52,6 +52,8 @@ class Figures:
         self.races = Counter()  # kind of race -> rounds run
         self.records_compared = 0
         self.records_lost = 0
+        self.attacks = Counter()  # kind of attack by a backup admin -> attempts
+        self.escalations = Counter()  # kind of attack -> attempts that changed data
 
     def input(self, kind, count=1):
         self.inputs[kind] += count
@@ -65,6 +67,13 @@ class Figures:
     def check(self, role, action, level):
         self.checks.add((role, action, level))
 
+    def attack(self, kind, escalated=False):
+        """An attack tried by a backup administrator (or a salesman); ``escalated``
+        when it changed what it must not (users, settings, external IDs, data)."""
+        self.attacks[kind] += 1
+        if escalated:
+            self.escalations[kind] += 1
+
     def compare(self, before, after):
         """Count records of ``before`` (a fingerprint) missing from ``after``."""
         for table, (ids, _digest) in before.items():
@@ -72,6 +81,9 @@ class Figures:
             self.records_lost += len(set(ids) - set(after[table][0]))
 
     def lines(self):
+        escalated = "".join(
+            f"; {kind}: {n}" for kind, n in sorted(self.escalations.items())
+        )
         roles = {c[0] for c in self.checks}
         actions = {c[1] for c in self.checks}
         levels = {c[2] for c in self.checks}
@@ -85,6 +97,9 @@ class Figures:
             f"roles x actions checked: {len(roles)} roles x {len(actions)} actions"
             f" at {len(levels)} levels ({', '.join(sorted(levels))}) ="
             f" {len(self.checks)} checks",
+            f"privilege checks by a backup admin: {sum(self.attacks.values())}"
+            f" ({len(self.attacks)} attacks), escalations:"
+            f" {sum(self.escalations.values())}{escalated}",
             f"records compared after faults and bad input: {self.records_compared}",
             f"records lost: {self.records_lost}",
         ]

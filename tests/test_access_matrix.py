@@ -8,27 +8,34 @@ API ``/jsonrpc``, login and password on each call) and ``http`` (a browser sessi
 """
 
 import base64
+import contextlib
 import io
+import secrets
 import zipfile
 
 import pytest
-from conftest import ROLES, environment, login, set_param
+from conftest import ALL_ROLES, environment, login, set_param, stored_backup
 from e2e import FIGURES
 from odoo_client import ExternalApi, RpcError
 
-from odoo.exceptions import AccessDenied, AccessError
+from odoo.exceptions import AccessDenied, AccessError, UserError
 
 LEVELS = ("orm", "rpc", "http")
 DENIED_KINDS = {"AccessError", "AccessDenied", "SessionExpiredException"}
+# A refusal may also be a user error (a company check, a server-owned field).
+REFUSED_KINDS = {*DENIED_KINDS, "UserError", "ValidationError", "MissingError"}
 ZIP_MAGIC = b"PK\x03\x04"
 
 # action -> roles allowed (every other role must be refused). Audit entries are
 # append-only: nobody, not even a backup administrator, may write or delete them.
+# The targets belong to company A: company B's backup admin only makes backups of
+# his own. What a backup exports (backup objects) is for Settings admins to decide,
+# and a backup's file and figures are the server's alone.
 ONLY_BACKUP_ADMIN = {"backup_admin"}
 EXPECTED = {
     "list_backups": ONLY_BACKUP_ADMIN,
     "read_backup": ONLY_BACKUP_ADMIN,
-    "create_backup": ONLY_BACKUP_ADMIN,
+    "create_backup": {"backup_admin", "backup_admin_b"},
     "delete_backup": ONLY_BACKUP_ADMIN,
     "read_backup_file": ONLY_BACKUP_ADMIN,
     "find_backup_file": ONLY_BACKUP_ADMIN,
@@ -37,7 +44,13 @@ EXPECTED = {
     "create_audit_entry": set(),
     "edit_audit_log": set(),
     "delete_audit_log": set(),
+    "create_backup_object": {"settings_admin"},
+    "edit_backup_object": {"settings_admin"},
+    "delete_backup_file": set(),
+    "forge_backup_fields": set(),
 }
+# Not decided by issue 12: whether company B's backup admin reads company A's audit.
+UNDECIDED = {("backup_admin_b", "read_audit_log")}
 
 
 class Denied(Exception):
@@ -99,6 +112,18 @@ class Actor:
     def get(self, path):
         return self.client.get(path)
 
+    @contextlib.contextmanager
+    def refusing(self):
+        """A user error (company check, server-owned field) counts as a refusal."""
+        try:
+            yield
+        except RpcError as exc:
+            if exc.kind not in REFUSED_KINDS:
+                raise
+            raise Denied(exc.message) from exc
+        except UserError as exc:
+            raise Denied(str(exc)) from exc
+
 
 @pytest.fixture(scope="module")
 def actors(users, server, registry):
@@ -120,7 +145,7 @@ def _zip_bytes(text):
 
 
 @pytest.fixture(scope="module")
-def targets(registry, users, server):
+def targets(registry, users, server, e2e_db):
     """Records acted upon: a backup with its zip file (made through the server, so the
     file is in its filestore), an audit entry, and a factory of throw-away backups."""
     set_param(registry, "crm_data_backup.min_interval_hours", "0")
@@ -155,7 +180,13 @@ def targets(registry, users, server):
         with environment(registry, commit=True) as env:
             return _server_backup(env, name, users)
 
+    def new_backup_file(name):
+        return stored_backup(registry, e2e_db, name, _zip_bytes("id,name\r\n"))
+
     ids["new_backup"] = new_backup
+    ids["new_backup_file"] = new_backup_file
+    with environment(registry) as env:
+        ids["object"] = env.ref("crm_data_backup.backup_object_tasks").id
     return ids
 
 
@@ -186,7 +217,8 @@ def _attempt(action, actor, targets, registry):
     try:
         if action == "list_backups":
             rows = actor.call("crm.backup", "search_read", None, [], ["name"])
-            assert targets["backup"] in {r["id"] for r in rows}
+            if targets["backup"] not in {r["id"] for r in rows}:
+                raise Denied("the backup is not listed")  # another company's
         elif action == "read_backup":
             rows = actor.call("crm.backup", "read", [targets["backup"]], ["name"])
             assert rows[0]["name"] == "E2E access backup"
@@ -214,9 +246,48 @@ def _attempt(action, actor, targets, registry):
             if targets["attachment"] not in found:
                 raise Denied("the backup file is not found")
         elif action == "create_restore":
-            actor.call(
-                "crm.backup.restore", "create", None, {"backup_id": targets["backup"]}
+            with actor.refusing():
+                actor.call(
+                    "crm.backup.restore",
+                    "create",
+                    None,
+                    {"backup_id": targets["backup"]},
+                )
+        elif action == "create_backup_object":
+            key = f"x_e2e_{actor.role}_{actor.level}_{secrets.token_hex(3)}"
+            vals = {"name": key, "key": key, "model_name": "res.partner"}
+            with actor.refusing():
+                created = actor.call("crm.backup.object", "create", None, vals)
+            if actor.level != "orm":  # out of the next backups
+                with environment(registry, commit=True) as env:
+                    env["crm.backup.object"].browse(created).active = False
+        elif action == "edit_backup_object":
+            (obj,) = actor.call(
+                "crm.backup.object", "read", [targets["object"]], ["sequence"]
             )
+            with actor.refusing():
+                actor.call(
+                    "crm.backup.object",
+                    "write",
+                    [targets["object"]],
+                    {"sequence": obj["sequence"]},
+                )
+        elif action == "delete_backup_file":
+            _victim, attachment = targets["new_backup_file"](f"E2E {actor.role} file")
+            with actor.refusing():
+                actor.call("ir.attachment", "unlink", [attachment])
+            assert actor.level == "orm" or not _exists(
+                registry, "ir.attachment", attachment
+            )
+        elif action == "forge_backup_fields":
+            victim, _attachment = targets["new_backup_file"](f"E2E {actor.role} forge")
+            with actor.refusing():
+                actor.call(
+                    "crm.backup",
+                    "write",
+                    [victim],
+                    {"expiration_date": "2999-01-01 00:00:00", "record_count": 1},
+                )
         elif action == "read_audit_log":
             rows = actor.call("crm.backup.audit", "search_read", None, [], ["action"])
             assert targets["audit"] in {r["id"] for r in rows}
@@ -236,9 +307,11 @@ def _attempt(action, actor, targets, registry):
 
 
 @pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ALL_ROLES)
 @pytest.mark.parametrize("action", sorted(EXPECTED))
 def test_access(action, role, level, actors, targets, registry):
+    if (role, action) in UNDECIDED:
+        pytest.skip("not decided by issue 12")
     allowed = role in EXPECTED[action]
     done = _attempt(action, actors(role, level), targets, registry)
     assert done == allowed, (
@@ -264,7 +337,7 @@ FILE_URLS = (
 
 
 @pytest.mark.parametrize("url", FILE_URLS)
-@pytest.mark.parametrize("role", [r for r in ROLES if r != "backup_admin"])
+@pytest.mark.parametrize("role", [r for r in ALL_ROLES if r != "backup_admin"])
 def test_backup_file_not_served_by_generic_routes(role, url, actors, targets):
     response = actors(role, "http").get(url.format(att=targets["attachment"]))
     assert response.status_code != 200 or not response.content.startswith(ZIP_MAGIC)
