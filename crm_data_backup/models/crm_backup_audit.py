@@ -83,6 +83,12 @@ class CrmBackupAudit(models.Model):
         readonly=True, help="How many records were concerned."
     )
     details = fields.Text(readonly=True, help="Counts, reasons and other details.")
+    company_id = fields.Many2one(
+        "res.company",
+        readonly=True,
+        help="Company of the backup or restore concerned (or of the user): only "
+        "its users read the entry.",
+    )
 
     @api.depends("field_names", "object_id")
     def _compute_field_labels(self):
@@ -116,11 +122,24 @@ class CrmBackupAudit(models.Model):
         for key in ("restore_id", "object_id"):
             if values.get(key) and not isinstance(values[key], int):
                 values[key] = values[key].id
+        if "company_id" not in values:
+            values["company_id"] = self._company_of(values)
         return (
             self.sudo()
             .with_context(crm_backup_audit_append=True)
             .create(dict(values, action=action))
         )
+
+    @api.model
+    def _company_of(self, values):
+        if values.get("restore_id"):
+            restore = self.env["crm.backup.restore"].sudo().browse(values["restore_id"])
+            return restore.company_id.id
+        if values.get("backup_id"):
+            return (
+                self.env["crm.backup"].sudo().browse(values["backup_id"]).company_id.id
+            )
+        return self.env.company.id
 
     @api.model_create_multi
     def create(self, vals_list):

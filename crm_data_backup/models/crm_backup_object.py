@@ -65,8 +65,10 @@ CREDENTIAL_WORDS = ("password", "secret", "token", "api_key", "apikey", "totp")
 # A key is also a file name in the zip users extract.
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 CUSTOM_KEY_PATTERN = re.compile(r"^x_[a-z0-9_.]{1,62}$")
-# What a backup administrator may change on a registered object.
-ADMIN_FIELDS = frozenset({"name", "sequence", "active", "domain"})
+# What a backup administrator may change on a registered object: which objects
+# are backed up and in what order; which records (the domain) is a Settings
+# administrator's decision.
+ADMIN_FIELDS = frozenset({"name", "sequence", "active"})
 
 
 class CrmBackupObject(models.Model):
@@ -202,8 +204,8 @@ class CrmBackupObject(models.Model):
         ):
             raise AccessError(
                 self.env._(
-                    "Only Settings administrators can change which model a backup "
-                    "object stands for."
+                    "Only Settings administrators can change which model or "
+                    "records a backup object stands for."
                 )
             )
         return super().write(vals)

@@ -1509,6 +1509,9 @@ class CrmBackupRestore(models.Model):
                 "date_done": fields.Datetime.now(),
                 "restored_record_count": result["records_written"],
                 "created_record_count": result["records_created"],
+                # the job's own count: records changed since the review are
+                # conflicts too
+                "conflict_count": plan.conflict_count,
                 "error_message": False,
             }
         )

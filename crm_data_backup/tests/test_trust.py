@@ -54,7 +54,9 @@ class TestTrust(RestoreCase):
         contacts = self.obj("contacts").with_user(self.admin_a)
         with self.assertRaises(AccessError):
             contacts.write({"model_name": "res.users"})
-        contacts.write({"active": False, "domain": "[('id', '=', 0)]"})
+        with self.assertRaises(AccessError):
+            contacts.write({"domain": "[]"})
+        contacts.write({"active": False, "sequence": 99})
 
     def test_forbidden_models_and_keys_whoever_asks(self):
         Object = self.env["crm.backup.object"].with_user(self.settings)
