@@ -40,6 +40,12 @@ class TestTrust(RestoreCase):
             {"name": "Alice", "email": "alice@x.com", "company_id": cls.company_a.id}
         )
 
+    @staticmethod
+    def review(restore):
+        """Plan and tick both confirmations, as the user does before the check."""
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+
     def restore_as(self, user, fields=("email",), **vals):
         data = self.backup_zip("contacts", self.alice, ["id", "name", "email"])
         restore = self.new_restore("contacts", data, list(fields), **vals)
@@ -112,8 +118,7 @@ class TestTrust(RestoreCase):
 
     def test_choices_frozen_once_confirmed(self):
         restore = self.restore_as(self.admin_a)
-        restore.action_plan()
-        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.review(restore)
         restore._grant_execution("restore")
         restore._queue("restore")
         phone = self.env.ref("base.field_res_partner__phone")
@@ -129,8 +134,7 @@ class TestTrust(RestoreCase):
     def test_job_runs_only_what_was_reviewed(self):
         restore = self.restore_as(self.admin_a)
         self.alice.email = "changed@x.com"
-        restore.action_plan()
-        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.review(restore)
         # the file changed behind the plan (e.g. by a bug or a database edit)
         other = self.backup_zip(
             "contacts", self.alice, ["id", "name", "email"], edit_rows=_set_email
@@ -157,8 +161,7 @@ class TestTrust(RestoreCase):
     def test_undo_data_checked(self):
         restore = self.restore_as(self.admin_a)
         self.alice.email = "changed@x.com"
-        restore.action_plan()
-        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.review(restore)
         self.run_restore(restore)
         self.assertEqual(self.alice.email, "alice@x.com")
         with self.assertRaises(AccessError):
@@ -184,8 +187,7 @@ class TestTrust(RestoreCase):
         restore = self.new_restore(
             "contacts", data, ["email"], recreate_deleted=True
         ).with_user(self.admin_a)
-        restore.action_plan()
-        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.review(restore)
         self.run_restore(restore)
         self.assertEqual(restore.state, "done")
         self.assertEqual(restore.created_record_count, 0)
@@ -199,8 +201,7 @@ class TestTrust(RestoreCase):
         stuck.sudo().write({"state": "running", "job": "restore"})
         restore = self.restore_as(self.admin_a)
         self.alice.email = "changed@x.com"
-        restore.action_plan()
-        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.review(restore)
         self.run_restore(restore)
         self.assertEqual(stuck.state, "failed")
         self.assertIn("interrupted", stuck.error_message)
@@ -290,8 +291,7 @@ class TestTrust(RestoreCase):
     def test_restore_data_purged_after_retention(self):
         restore = self.restore_as(self.admin_a)
         self.alice.email = "changed@x.com"
-        restore.action_plan()
-        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        self.review(restore)
         self.run_restore(restore)
         self.assertTrue(restore.undo_available)
         self.env.cr.execute(
