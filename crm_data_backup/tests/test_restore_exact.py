@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
-from .common import BackupCommon, BackupZip, set_backup_params
+from .common import OBJECT_KEYS, BackupCommon, BackupZip, set_backup_params
 from .exact_common import dump_changes, dump_database, dump_diff, other_value
 from .restore_cases import RestoreCase
 from .test_restore_reader import HYPOTHESIS
@@ -22,17 +22,8 @@ _logger = logging.getLogger(__name__)
 # Hypothesis examples of the property (each a restore and an undo); the
 # explore profile (see test_restore_reader) takes HYPOTHESIS_EXAMPLES.
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "0")) or 30
-RESTORABLE = (
-    "contacts",
-    "companies",
-    "deals",
-    "leads",
-    "tickets",
-    "products",
-    "calls",
-    "tasks",
-    "custom",
-)
+# conversations are not restorable
+RESTORABLE = tuple(key for key in OBJECT_KEYS if key != "conversations")
 
 
 class NothingEdited(Exception):
@@ -96,7 +87,7 @@ class ExactCase(BackupCommon, RestoreCase):
                         record.write({name: value})
                         record.env.flush_all()
                     done = True
-                except Exception as exc:  # noqa: BLE001 - a refused edit is left out
+                except Exception as exc:  # a refused edit is left out
                     _logger.info("edit of %s refused: %s", name, exc)
                     self.env.invalidate_all()
             if done:
