@@ -317,7 +317,7 @@ class _OrmTarget:
         self.written_ids.extend(ids)
         records = self.Model.browse(ids)
         if self.journal is not None:
-            self.journal.capture_links(records)
+            self.journal.capture_links(records, vals)
         records.write(vals)
 
     def create_record(self, xmlid, vals):

@@ -62,9 +62,9 @@ class FastOrmTarget:
         # The normal target finalises their tracking (see finish).
         self.base.written_ids.extend(rows)
         records = self.Model.browse(list(rows))
-        if self.base.journal is not None:
-            self.base.journal.capture_links(records)
         fnames = list(next(iter(rows.values())))
+        if self.base.journal is not None:
+            self.base.journal.capture_links(records, fnames)
         automations = self._automations(records)
         if not automations:
             self._write(records, rows, fnames)

@@ -115,13 +115,14 @@ class UndoJournal:
             )
         )
 
-    def capture_links(self, records):
-        """Keep the many2many links of ``records`` (written right away in SQL,
-        before any flush), unless kept already."""
+    def capture_links(self, records, names):
+        """Keep the many2many links of ``records`` of the fields ``names``
+        (written right away in SQL, before any flush), unless kept already."""
         ids = [res_id for res_id in records._ids if isinstance(res_id, int)]
         if not ids or not journaled(records):
             return
-        for field in records._fields.values():
+        for name in names:
+            field = records._fields[name]
             if field.type != "many2many" or not field.store:
                 continue
             key = (field.relation, field.column1, field.column2)
