@@ -1,0 +1,241 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""A backup's CSV files re-import exactly through Odoo's standard Import."""
+
+import csv
+import io
+
+from odoo import Command
+from odoo.models import MAGIC_COLUMNS
+
+from ..engine.cells import column_field
+from .common import BackupCommon
+
+# Fields the model sets itself on every write, whatever the imported value
+# (helpdesk_mgmt's write() stamps them when stage_id or user_id is written).
+STAMPED = {
+    ("helpdesk.ticket", "last_stage_update"),
+    ("helpdesk.ticket", "assigned_date"),
+    ("helpdesk.ticket", "kanban_state"),
+}
+
+# Text values a spreadsheet or an importer may alter (NUL cannot be stored).
+TRICKY_TEXTS = (
+    "=1+1",
+    "+33 6",
+    "-5",
+    "@Sales lead",
+    '=HYPERLINK("x")',
+    "'quoted",
+    "tab\there",
+    "\tleading tab",
+    "two\nlines",
+    "crlf\r\nline",
+    "unicode é ü 中文 🎉",
+    "-2+3;x",
+)
+# Options of the web client's first parse_preview (import_model.js).
+WEB_CLIENT_OPTIONS = {
+    "import_skip_records": [],
+    "import_set_empty_fields": [],
+    "fallback_values": {},
+    "name_create_enabled_fields": {},
+    "encoding": "",
+    "separator": "",
+    "quoting": '"',
+    "date_format": "",
+    "datetime_format": "",
+    "float_thousand_separator": ",",
+    "float_decimal_separator": ".",
+    "advanced": True,
+    "has_headers": True,
+    "keep_matches": False,
+    "limit": 2000,
+    "sheets": [],
+    "sheet": "",
+    "skip": 0,
+    "tracking_disable": True,
+}
+
+
+def web_client_import(env, model, name, data, mimetype="text/csv"):
+    """Import ``data`` into ``model`` with the calls the web client makes:
+    create, the file upload, parse_preview, then execute_import batch by
+    batch with the options parse_preview sent back. Returns the mapped
+    fields (False: column not imported) and the messages."""
+    importer = env["base_import.import"].create({"res_model": model})
+    importer.write({"file": data, "file_name": name, "file_type": mimetype})
+    options = dict(WEB_CLIENT_OPTIONS)
+    preview = importer.parse_preview(dict(options))
+    if preview.get("error"):
+        return None, [{"message": preview["error"]}]
+    options.update(
+        {k: v for k, v in preview["options"].items() if k in WEB_CLIENT_OPTIONS}
+    )
+    matches = preview["matches"] or {}
+    headers = preview["headers"]
+    mapped = [
+        "/".join(matches[i]) if matches.get(i) else False for i in range(len(headers))
+    ]
+    columns = [h.strip().lower() for h in headers]
+    messages = []
+    while True:
+        result = importer.with_context(tracking_disable=True).execute_import(
+            mapped, columns, dict(options), dryrun=False
+        )
+        messages += result.get("messages") or []
+        if messages or not result.get("nextrow"):
+            break
+        options["skip"] = result["nextrow"]
+    return mapped, messages
+
+
+def csv_rows(raw):
+    reader = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+    header = next(reader)
+    return header, list(reader)
+
+
+class TestImportRoundTrip(BackupCommon):
+    """Every CSV of a backup imports back through base_import with the values
+    it holds, for existing and deleted records."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        data = cls.data
+        company = data["company"]
+        # contacts of their own (their address is theirs) and of the company
+        # (their address follows the company's: only other fields)
+        cls.tricky = cls.env["res.partner"].create(
+            [
+                {
+                    "name": value,
+                    "function": value,
+                    "street": value,
+                    "city": value,
+                    "ref": value,
+                    "comment": value,
+                }
+                for value in TRICKY_TEXTS
+            ]
+            + [
+                {"name": value, "function": value, "parent_id": company.id}
+                for value in TRICKY_TEXTS
+            ]
+        )
+        company.write({"function": "@Sales lead", "city": "=1+1"})
+        data["deal"].write({"name": "=1+1", "x_budget_code": "+33 6"})
+        data["lead"].write({"name": "-5", "contact_name": "@Sales lead"})
+        data["ticket"].write({"name": '=HYPERLINK("x")'})
+        data["product"].write({"name": "@Sales lead", "description_sale": "-5"})
+        data["product"].product_variant_ids.default_code = "=1+1"
+        data["call"].write({"summary": "+33 6"})
+        data["task"].write({"summary": "tab\there"})
+        data["gadget"].write({"x_name": "=1+1"})
+        # a company, its own commercial entity, and its contact: both deleted
+        cls.own_company = cls.env["res.partner"].create(
+            {"name": "=Own company", "is_company": True, "function": "-5"}
+        )
+        cls.own_child = cls.env["res.partner"].create(
+            {"name": "@Child", "parent_id": cls.own_company.id}
+        )
+        # module data: a contact whose external ID names an installed module
+        cls.module_partner = cls.env["res.partner"].create(
+            {
+                "name": "Module contact",
+                "function": "=1+1",
+                "category_id": [Command.set(company.category_id.ids)],
+            }
+        )
+        cls.env["ir.model.data"].create(
+            {
+                "module": "base",
+                "name": "crm_backup_test_partner",
+                "model": "res.partner",
+                "res_id": cls.module_partner.id,
+            }
+        )
+
+    def backup_files(self):
+        backup = self.make_backup()
+        self.assertEqual(backup.state, "done", backup.error_message)
+        archive = self.open_zip(backup)
+        self.assertIs(archive.manifest["formula_protection"], False)
+        return {
+            entry["name"]: (entry, archive.zip.read(entry["name"]))
+            for entry in archive.manifest["files"]
+        }
+
+    def assert_mapped_to_own_field(self, entry, header, mapped):
+        """Import maps each column to its own field, or skips a column it
+        cannot write (magic fields, readonly ones): none to another field."""
+        Model = self.env[entry["model"]]
+        for column, path in zip(header, mapped, strict=True):
+            if path:
+                self.assertEqual(path, column, f"{entry['name']}: {column}")
+                continue
+            field = Model._fields[column_field(column)]
+            self.assertTrue(
+                column in MAGIC_COLUMNS
+                or column_field(column) in MAGIC_COLUMNS
+                or field.readonly,
+                f"{entry['name']}: {column} can be imported but was not",
+            )
+
+    def test_every_object_reimports_exactly(self):
+        before = self.backup_files()
+        self.assertGreaterEqual(len(before), 11, "every object has a file")
+        module_xid = self.module_partner.get_external_id()[self.module_partner.id]
+        deleted = self.tricky[:3] | self.tricky[-2:] | self.own_child
+        deleted |= self.own_company | self.module_partner
+        deleted = [deleted, self.data["deal2"] | self.data["lead"], self.data["gadget"]]
+        deleted_xids = {
+            xid
+            for records in deleted
+            for record in records
+            for xid in record._get_external_ids()[record.id]
+        }
+        for records in deleted:
+            records.unlink()
+        # a contact's company is in companies.csv: that file goes first
+        names = sorted(before, key=lambda name: name != "companies.csv")
+        for name in names:
+            entry, raw = before[name]
+            mapped, messages = web_client_import(self.env, entry["model"], name, raw)
+            self.assertEqual(messages, [], name)
+            header, _rows = csv_rows(raw)
+            self.assert_mapped_to_own_field(entry, header, mapped)
+            before[name] = (entry, raw, mapped)
+        self.assertTrue(self.env["res.partner"].search([("name", "=", "@Child")]))
+        header, rows = csv_rows(before["contacts.csv"][1])
+        functions = {row[header.index("function")] for row in rows}
+        self.assertLessEqual(set(TRICKY_TEXTS), functions, "values as they are")
+        for value in TRICKY_TEXTS:
+            partner = self.env["res.partner"].search([("ref", "=", value)])
+            self.assertEqual(
+                partner.read(["name", "function", "street", "city"])[0],
+                {"id": partner.id, "name": value, "function": value}
+                | {"street": value, "city": value},
+            )
+        contacts = {row[0] for row in rows}
+        self.assertIn(module_xid, deleted_xids)
+        self.assertNotIn(module_xid, contacts, "an ID Import can create with")
+        after = self.backup_files()
+        recreated = 0
+        for name, (entry, raw, mapped) in before.items():
+            header, rows = csv_rows(raw)
+            after_header, rows_after = csv_rows(after[name][1])
+            self.assertEqual(after_header, header)
+            by_id = {row[0]: row for row in rows_after}
+            for row in rows:
+                got = by_id.get(row[0])
+                self.assertIsNotNone(got, f"{name}: {row[0]} is back")
+                recreated += row[0] in deleted_xids
+                for index, column in enumerate(header):
+                    if not mapped[index] or (entry["model"], column) in STAMPED:
+                        continue
+                    self.assertEqual(
+                        got[index], row[index], f"{name} {row[0]} {column}"
+                    )
+        self.assertEqual(recreated, sum(map(len, deleted)), "deleted records recreated")
