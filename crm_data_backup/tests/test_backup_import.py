@@ -4,12 +4,19 @@
 
 import csv
 import io
+import json
+import re
+import zipfile
+
+from openpyxl import load_workbook
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.models import MAGIC_COLUMNS
 
-from ..engine.cells import column_field
-from .common import BackupCommon
+from ..engine.cells import column_field, danger
+from ..engine.reader import BackupFileError, BackupReader
+from .common import BackupCommon, RoleUsersMixin, set_backup_params
 
 # Fields the model sets itself on every write, whatever the imported value
 # (helpdesk_mgmt's write() stamps them when stage_id or user_id is written).
@@ -62,7 +69,12 @@ def web_client_import(env, model, name, data, mimetype="text/csv"):
     """Import ``data`` into ``model`` with the calls the web client makes:
     create, the file upload, parse_preview, then execute_import batch by
     batch with the options parse_preview sent back. Returns the mapped
-    fields (False: column not imported) and the messages."""
+    fields (False: column not imported) and the messages.
+
+    The user sets a Properties column to "Don't import": Import takes a
+    properties field as a whole only in its read format, and fails on an
+    empty one when it updates a record (``_load_records_write``).
+    """
     importer = env["base_import.import"].create({"res_model": model})
     importer.write({"file": data, "file_name": name, "file_type": mimetype})
     options = dict(WEB_CLIENT_OPTIONS)
@@ -74,8 +86,13 @@ def web_client_import(env, model, name, data, mimetype="text/csv"):
     )
     matches = preview["matches"] or {}
     headers = preview["headers"]
+    Model = env[model]
     mapped = [
-        "/".join(matches[i]) if matches.get(i) else False for i in range(len(headers))
+        "/".join(matches[i])
+        if matches.get(i)
+        and getattr(Model._fields.get(matches[i][0]), "type", None) != "properties"
+        else False
+        for i in range(len(headers))
     ]
     columns = [h.strip().lower() for h in headers]
     messages = []
@@ -177,9 +194,9 @@ class TestImportRoundTrip(BackupCommon):
                 continue
             field = Model._fields[column_field(column)]
             self.assertTrue(
-                column in MAGIC_COLUMNS
-                or column_field(column) in MAGIC_COLUMNS
-                or field.readonly,
+                column_field(column) in MAGIC_COLUMNS
+                or field.readonly
+                or field.type == "properties",
                 f"{entry['name']}: {column} can be imported but was not",
             )
 
@@ -239,3 +256,183 @@ class TestImportRoundTrip(BackupCommon):
                         got[index], row[index], f"{name} {row[0]} {column}"
                     )
         self.assertEqual(recreated, sum(map(len, deleted)), "deleted records recreated")
+
+
+# An external ID a spreadsheet would run (module "=cmd|' /C calc", name "exe'!A0").
+FORMULA_ID = "=cmd|' /C calc.exe'!A0"
+
+
+class TestFormulaExternalIds(RoleUsersMixin, BackupCommon):
+    """External IDs are cells like any other: raw (and re-importable) by
+    default, neutralised with the CSV protection, string cells in XLSX."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._create_role_users(
+            "formula", ("salesman", "backup_admin", "settings_admin")
+        )
+        # a salesman may name what he creates: load() takes any external ID
+        result = (
+            cls.env["res.partner"]
+            .with_user(cls.salesman)
+            .load(["id", "name", "function"], [[FORMULA_ID, "Evil", "'=x"]])
+        )
+        assert not result["messages"], result["messages"]
+        cls.evil = cls.env["res.partner"].browse(result["ids"])
+        cls.formula_tag = cls.env["res.partner.category"].create({"name": "Evil tag"})
+        cls.env["ir.model.data"].create(
+            {
+                "module": '=HYPERLINK("http://x")',
+                "name": "tag",
+                "model": "res.partner.category",
+                "res_id": cls.formula_tag.id,
+            }
+        )
+        cls.data["deal"].partner_id = cls.evil
+
+    def backup(self, **params):
+        set_backup_params(self.env, **params)
+        backup = self.make_backup()
+        self.assertEqual(backup.state, "done", backup.error_message)
+        return backup
+
+    def cell(self, archive, name, xmlid_cell, column):
+        header, rows = archive.rows(name, neutralised=True)
+        (row,) = [r for r in rows if r[header.index(column)] == xmlid_cell]
+        return dict(zip(header, row, strict=True))
+
+    def test_load_gave_the_formula_id(self):
+        self.assertEqual(self.env.ref(FORMULA_ID), self.evil)
+
+    def test_csv_default_raw_and_reimported_exactly(self):
+        # a fresh tag without external ID next to the formula one: that cell
+        # is joined in Python
+        self.evil.category_id = self.formula_tag | self.env[
+            "res.partner.category"
+        ].create({"name": "Fresh tag"})
+        archive = self.open_zip(self.backup(csv_formula_protection=""))
+        self.assertIs(archive.manifest["formula_protection"], False)
+        contact = self.cell(archive, "contacts.csv", FORMULA_ID, "id")
+        self.assertEqual(contact["function"], "'=x")
+        self.assertTrue(
+            contact["category_id/id"].startswith('=HYPERLINK("http://x").tag,')
+        )
+        deal = self.cell(archive, "deals.csv", FORMULA_ID, "partner_id/id")
+        self.assertEqual(deal["name"], self.data["deal"].name)
+        # deleted, then imported back as the web client does
+        self.evil.unlink()
+        self.assertFalse(self.data["deal"].partner_id)
+        for name in ("contacts.csv", "deals.csv"):
+            _mapped, messages = web_client_import(
+                self.env, archive.entry(name)["model"], name, archive.zip.read(name)
+            )
+            self.assertEqual(messages, [], name)
+        evil = self.env.ref(FORMULA_ID)
+        self.assertEqual((evil.name, evil.function), ("Evil", "'=x"))
+        self.assertEqual(self.data["deal"].partner_id, evil)
+        self.assertIn(self.formula_tag, evil.category_id)
+        # the addon's restore reads the values as they are
+        self.assertEqual(self.read_back(archive)[FORMULA_ID]["function"], "'=x")
+
+    def read_back(self, archive, manifest=None):
+        """The contacts' ``function`` and tags as the restore's reader gives them."""
+        data = archive.data
+        if manifest is not None:
+            data = rezip(data, manifest)
+        with BackupReader(data) as reader:
+            entry = reader.find_entry("res.partner", "contacts")
+            types = {"function": "char", "category_id": "many2many"}
+            return dict(reader.iter_rows(entry, types))
+
+    def test_csv_protected_every_cell(self):
+        self.evil.category_id = self.formula_tag | self.env[
+            "res.partner.category"
+        ].create({"name": "Fresh tag"})
+        archive = self.open_zip(self.backup(csv_formula_protection="1"))
+        self.assertIs(archive.manifest["formula_protection"], True)
+        contact = self.cell(archive, "contacts.csv", "'" + FORMULA_ID, "id")
+        self.assertEqual(contact["function"], "''=x")
+        self.assertTrue(contact["category_id/id"].startswith("'=HYPERLINK"))
+        deal = self.cell(archive, "deals.csv", "'" + FORMULA_ID, "partner_id/id")
+        self.assertEqual(deal["name"], self.data["deal"].name)
+        for name in ("contacts.csv", "deals.csv", "companies.csv"):
+            _header, rows = archive.rows(name, neutralised=True)
+            for row in rows:
+                for cell in row:
+                    self.assertFalse(danger(cell), f"{name}: {cell!r}")
+        # the addon's restore removes the quotes, ids included
+        values = self.read_back(archive)
+        self.assertEqual(values[FORMULA_ID]["function"], "'=x")
+        self.assertEqual(
+            values[FORMULA_ID]["category_id"][0], '=HYPERLINK("http://x").tag'
+        )
+
+    def test_backups_before_the_flag_unquote_text_cells(self):
+        archive = self.open_zip(self.backup(csv_formula_protection="1"))
+        manifest = dict(archive.manifest)
+        del manifest["formula_protection"]
+        # then only text cells were neutralised: the id column is taken as is
+        values = self.read_back(archive, manifest)
+        self.assertEqual(values["'" + FORMULA_ID]["function"], "'=x")
+        raw = self.open_zip(self.backup(csv_formula_protection=""))
+        manifest = dict(raw.manifest)
+        del manifest["formula_protection"]
+        self.assertEqual(self.read_back(raw, manifest)[FORMULA_ID]["function"], "=x")
+        manifest["formula_protection"] = "yes"
+        with self.assertRaisesRegex(BackupFileError, "formula protection"):
+            self.read_back(raw, manifest)
+
+    def test_xlsx_string_cells_whatever_the_setting(self):
+        archive = self.open_zip(
+            self.backup(file_format="xlsx", csv_formula_protection="1")
+        )
+        self.assertIs(archive.manifest["formula_protection"], False)
+        raw = archive.zip.read("backup.xlsx")
+        with zipfile.ZipFile(io.BytesIO(raw)) as book:
+            sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/")]
+            self.assertTrue(sheets)
+            for name in sheets:
+                xml = book.read(name).decode()
+                self.assertNotRegex(xml, r"<f[ >]", name)
+                for cell in re.findall(r"<c [^>]*>", xml):
+                    self.assertRegex(cell, r'\bt="(s|inlineStr)"', name)
+        book = load_workbook(io.BytesIO(raw), read_only=True)
+        ids = [row[0] for row in book["contacts"].iter_rows(values_only=True)]
+        self.assertIn(FORMULA_ID, ids)
+        header = next(book["deals"].iter_rows(values_only=True))
+        partners = [
+            row[header.index("partner_id/id")]
+            for row in book["deals"].iter_rows(min_row=2, values_only=True)
+        ]
+        self.assertIn(FORMULA_ID, partners)
+        values = self.read_back(archive)
+        self.assertEqual(values[FORMULA_ID]["function"], "'=x")
+
+    def test_setting_for_settings_admins_only(self):
+        Settings = self.env["res.config.settings"]
+        key = "crm_data_backup.csv_formula_protection"
+        for user in (self.backup_admin, self.salesman):
+            with self.assertRaises(AccessError):
+                Settings.with_user(user).create(
+                    {"crm_backup_csv_formula_protection": True}
+                ).execute()
+            with self.assertRaises(AccessError):
+                self.env["ir.config_parameter"].with_user(user).set_param(key, "1")
+        Settings.with_user(self.settings_admin).create(
+            {"crm_backup_csv_formula_protection": True}
+        ).execute()
+        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(key), "True")
+        self.assertIs(self.open_zip(self.backup()).manifest["formula_protection"], True)
+
+
+def rezip(data, manifest):
+    """The backup zip ``data`` with another manifest (it has no checksum)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            content = src.read(name)
+            if name == "manifest.json":
+                content = json.dumps(manifest).encode()
+            dst.writestr(name, content)
+    return out.getvalue()

@@ -179,4 +179,4 @@ class TestArchive(BaseCase):
             manifest["files"][0]["sha256"], hashlib.sha256(raw).hexdigest()
         )
         self.assertEqual(member.size, len(raw))
-        self.assertTrue(raw.startswith(b"id,name\r\na,'=x\r\n"))
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbfid,name\r\na,'=x\r\n"))
