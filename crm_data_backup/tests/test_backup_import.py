@@ -305,14 +305,17 @@ class TestFormulaExternalIds(RoleUsersMixin, BackupCommon):
     def test_load_gave_the_formula_id(self):
         self.assertEqual(self.env.ref(FORMULA_ID), self.evil)
 
+    def tagged_backup(self, protect):
+        """A CSV backup, the formula contact tagged with the formula tag and a
+        fresh tag without external ID (that cell is then joined in Python)."""
+        fresh = self.env["res.partner.category"].create({"name": "Fresh tag"})
+        self.evil.category_id = self.formula_tag | fresh
+        archive = self.open_zip(self.backup(csv_formula_protection=protect))
+        self.assertIs(archive.manifest["formula_protection"], bool(protect))
+        return archive
+
     def test_csv_default_raw_and_reimported_exactly(self):
-        # a fresh tag without external ID next to the formula one: that cell
-        # is joined in Python
-        self.evil.category_id = self.formula_tag | self.env[
-            "res.partner.category"
-        ].create({"name": "Fresh tag"})
-        archive = self.open_zip(self.backup(csv_formula_protection=""))
-        self.assertIs(archive.manifest["formula_protection"], False)
+        archive = self.tagged_backup("")
         contact = self.cell(archive, "contacts.csv", FORMULA_ID, "id")
         self.assertEqual(contact["function"], "'=x")
         self.assertTrue(
@@ -346,11 +349,7 @@ class TestFormulaExternalIds(RoleUsersMixin, BackupCommon):
             return dict(reader.iter_rows(entry, types))
 
     def test_csv_protected_every_cell(self):
-        self.evil.category_id = self.formula_tag | self.env[
-            "res.partner.category"
-        ].create({"name": "Fresh tag"})
-        archive = self.open_zip(self.backup(csv_formula_protection="1"))
-        self.assertIs(archive.manifest["formula_protection"], True)
+        archive = self.tagged_backup("1")
         contact = self.cell(archive, "contacts.csv", "'" + FORMULA_ID, "id")
         self.assertEqual(contact["function"], "''=x")
         self.assertTrue(contact["category_id/id"].startswith("'=HYPERLINK"))
