@@ -347,10 +347,10 @@ def test_column_of_a_field_removed_since_the_backup(flow, backup, e2e_db, bulk_d
     assert _cities(e2e_db) == {"Paris": bulk_data}
 
 
-def test_formula_values_are_neutralised_in_an_xlsx_backup(
+def test_formula_values_are_string_cells_in_an_xlsx_backup(
     backup, server, registry, users, e2e_db
 ):
-    """The same contact in an XLSX backup: a text cell holding the neutralised value,
+    """The same contact in an XLSX backup: a string cell holding the value,
     never a formula a spreadsheet would run."""
     import openpyxl
 
