@@ -65,13 +65,14 @@ WEB_CLIENT_OPTIONS = {
 }
 
 
-def web_client_import(env, model, name, data, mimetype="text/csv"):
+def web_client_import(env, model, name, data, mimetype="text/csv", skip=()):
     """Import ``data`` into ``model`` with the calls the web client makes:
     create, the file upload, parse_preview, then execute_import batch by
     batch with the options parse_preview sent back. Returns the mapped
-    fields (False: column not imported) and the messages.
+    fields (False: column not imported) and the messages. The columns of
+    ``skip`` are set to "Don't import".
 
-    The user sets a Properties column to "Don't import": Import takes a
+    The user sets a Properties column to "Don't import" too: Import takes a
     properties field as a whole only in its read format, and fails on an
     empty one when it updates a record (``_load_records_write``).
     """
@@ -90,6 +91,7 @@ def web_client_import(env, model, name, data, mimetype="text/csv"):
     mapped = [
         "/".join(matches[i])
         if matches.get(i)
+        and headers[i] not in skip
         and getattr(Model._fields.get(matches[i][0]), "type", None) != "properties"
         else False
         for i in range(len(headers))
@@ -256,6 +258,40 @@ class TestImportRoundTrip(BackupCommon):
                         got[index], row[index], f"{name} {row[0]} {column}"
                     )
         self.assertEqual(recreated, sum(map(len, deleted)), "deleted records recreated")
+
+
+class TestImportParentsLater(BackupCommon):
+    """A deleted record whose deleted parent comes later in the same file:
+    the documented two Imports (first without the parent column) recreate
+    both, with their values."""
+
+    def test_parent_later_in_the_file(self):
+        Partner = self.env["res.partner"]
+        child = Partner.create({"name": "=Subsidiary", "is_company": True})
+        parent = Partner.create({"name": "@Holding", "is_company": True})
+        child.parent_id = parent
+        archive = self.open_zip(self.make_backup())
+        raw = archive.zip.read("companies.csv")
+        header, rows = csv_rows(raw)
+        ids = [row[0] for row in rows]
+        xids = [child.get_external_id()[child.id], parent.get_external_id()[parent.id]]
+        self.assertLess(ids.index(xids[0]), ids.index(xids[1]), "child first")
+        (child | parent).unlink()
+        _mapped, messages = web_client_import(
+            self.env, "res.partner", "companies.csv", raw
+        )
+        self.assertIn("No matching record", messages[0]["message"])
+        self.assertFalse(self.env.ref(xids[1], raise_if_not_found=False))
+        for skip in (["parent_id/id"], []):
+            _mapped, messages = web_client_import(
+                self.env, "res.partner", "companies.csv", raw, skip=skip
+            )
+            self.assertEqual(messages, [])
+        child, parent = (self.env.ref(xid) for xid in xids)
+        self.assertEqual(
+            (child.name, child.parent_id, parent.name),
+            ("=Subsidiary", parent, "@Holding"),
+        )
 
 
 # An external ID a spreadsheet would run (module "=cmd|' /C calc", name "exe'!A0").
