@@ -272,8 +272,7 @@ class TestImportParentsLater(BackupCommon):
         child.parent_id = parent
         archive = self.open_zip(self.make_backup())
         raw = archive.zip.read("companies.csv")
-        header, rows = csv_rows(raw)
-        ids = [row[0] for row in rows]
+        ids = [row[0] for row in csv_rows(raw)[1]]
         xids = [child.get_external_id()[child.id], parent.get_external_id()[parent.id]]
         self.assertLess(ids.index(xids[0]), ids.index(xids[1]), "child first")
         (child | parent).unlink()
