@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, Command, _, api, fields, models, release
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import config, format_datetime
+from odoo.tools import config, format_datetime, str2bool
 
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
@@ -145,7 +145,8 @@ class CrmBackup(models.Model):
     def _csv_formula_protection(self):
         """Whether CSV cells get a quote before formula-like values (off by
         default: Import keeps the quote, the files no longer re-import exactly)."""
-        return bool(self._param("crm_data_backup.csv_formula_protection", False))
+        value = self._param("crm_data_backup.csv_formula_protection", False)
+        return str2bool(value or "false", default=False)
 
     @api.model
     def _min_interval_hours(self):

@@ -458,6 +458,9 @@ class TestFormulaExternalIds(RoleUsersMixin, BackupCommon):
         ).execute()
         self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(key), "True")
         self.assertIs(self.open_zip(self.backup()).manifest["formula_protection"], True)
+        # a parameter spelled off by hand is off
+        backup = self.backup(csv_formula_protection="False")
+        self.assertIs(self.open_zip(backup).manifest["formula_protection"], False)
 
 
 def rezip(data, manifest):
