@@ -5,10 +5,11 @@
 import datetime
 import gzip
 import io
+import itertools
 import json
 from collections import defaultdict
 
-UNDO_FORMAT = 2
+UNDO_FORMAT = 3
 
 
 def to_orm(ftype, value):
@@ -51,8 +52,9 @@ def _values_from_json(data, field_types):
 
 
 class UndoWriter:
-    """The values a restore replaces, batch by batch, then the records it
-    created: gzipped JSON lines (a header, a line per batch, a trailer)."""
+    """What a restore replaces, batch by batch, then every cell it changed and
+    the records it created: gzipped JSON lines (a header, a line per batch or
+    journal page, a trailer)."""
 
     def __init__(self, fileobj, model, field_types):
         self.gzip = gzip.GzipFile(fileobj=fileobj, mode="wb")
@@ -67,37 +69,64 @@ class UndoWriter:
         if before != b"{}":
             self.gzip.write(b'{"values":' + before + b"}\n")
 
-    def close(self, created_ids):
-        self._line({"created_ids": sorted(created_ids)})
+    def add_change(self, change):
+        """A page of an UndoJournal's ``changes()``."""
+        if change[0] == "rows":
+            _kind, table, model, cells = change
+            self._line({"rows": table, "model": model, "cells": cells})
+        else:
+            _kind, key, sets = change
+            self._line({"links": key, "sets": sets})
+
+    def close(self, created_ids, created=None):
+        """``created_ids``: the restored object's records it created;
+        ``created``: ``{model: ids}`` of every record created."""
+        self._line({"created_ids": sorted(created_ids), "created": created or {}})
         self.gzip.close()
 
 
 class UndoReader:
-    """What an UndoWriter wrote (or a one-document snapshot of format 1):
-    ``model``, ``types``, the saved values by ``batches()``, then
-    ``created_ids``."""
+    """What an UndoWriter wrote (formats 1 and 2: without journal): ``model``,
+    ``types``, the saved values by ``batches()``, the journal by ``changes()``,
+    then ``created_ids`` and ``created``."""
 
     def __init__(self, blob):
-        self.file = gzip.GzipFile(fileobj=io.BytesIO(blob))
-        header = json.loads(self.file.readline())
-        if header.get("format") not in (1, UNDO_FORMAT):
+        self.blob = blob
+        header = next(self._lines())
+        if header.get("format") not in (1, 2, UNDO_FORMAT):
             raise ValueError("unknown undo format")
         self.header = header
         self.model = header["model"]
         self.types = header["fields"]
         self.created_ids = header.get("created_ids", [])
+        self.created = {}
+
+    def _lines(self):
+        with gzip.GzipFile(fileobj=io.BytesIO(self.blob)) as file:
+            for line in file:
+                yield json.loads(line)
 
     def batches(self):
         """``{id: {field: value}}`` per batch; ``created_ids`` is set after."""
         if "values" in self.header:  # format 1: everything in one document
             yield _values_from_json(self.header["values"], self.types)
             return
-        for line in self.file:
-            data = json.loads(line)
+        for data in itertools.islice(self._lines(), 1, None):
             if "values" in data:
                 yield _values_from_json(data["values"], self.types)
-            else:
+            elif "created_ids" in data:
                 self.created_ids = data["created_ids"]
+                self.created = data.get("created", {})
+
+    def changes(self):
+        """The journal's pages, as ``UndoJournal.changes()`` gave them."""
+        for data in itertools.islice(self._lines(), 1, None):
+            if "rows" in data:
+                cells = {int(k): v for k, v in data["cells"].items()}
+                yield "rows", data["rows"], data["model"], cells
+            elif "links" in data:
+                sets = {int(k): v for k, v in data["sets"].items()}
+                yield "links", tuple(data["links"]), sets
 
 
 class ChangeSpool:

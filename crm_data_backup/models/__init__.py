@@ -1,4 +1,5 @@
 from . import (
+    base,
     crm_backup_server_owned,
     crm_backup,
     crm_backup_audit,

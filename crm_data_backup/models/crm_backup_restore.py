@@ -23,6 +23,8 @@ from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
 from ..engine.cells import PARSABLE_TYPES, column_field
 from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
+from ..orm.undo_journal import UndoJournal, put_back, still_as_left
+from ..orm.write_logic import write_logic
 from .fast_target import FastOrmTarget
 from .request_lock import RESTORE_REQUESTS, serialize_requests
 from .tracking_log import finalize_tracking, pending_tracking
@@ -74,6 +76,14 @@ OPEN_STATES = ("draft", "planned", "failed")
 CREDENTIAL_FIELDS = frozenset(
     {"password", "groups_id", "login", "totp_secret", "signature", "share"}
 )
+
+
+def _cell_key(record, name):
+    """How an UndoJournal names a record's value of a field."""
+    field = record._fields[name]
+    if field.type == "many2many":
+        return ((field.relation, field.column1, field.column2), record.id, None)
+    return (record._table, record.id, name)
 
 
 class RestoreLockBusy(UserError):
@@ -279,7 +289,7 @@ class _OrmTarget:
     """Where an applier writes: the ORM, so constraints, computed fields and
     tracking behave."""
 
-    def __init__(self, env, model, automations_done=None):
+    def __init__(self, env, model, automations_done=None, journal=None):
         # Restored values are tracked like any edit, whatever the caller says.
         context = {
             "active_test": False,
@@ -290,6 +300,8 @@ class _OrmTarget:
         if automations_done is not None:
             context["__action_done"] = automations_done
         self.automations_done = automations_done
+        # Keeps what the writes change, for an exact undo.
+        self.journal = journal
         # Writes run with the rights of the user who confirmed the restore.
         self.Model = env[model].with_context(**context)
         self.env = env
@@ -303,7 +315,10 @@ class _OrmTarget:
         if self.automations_done is not None:
             self.automations_done.pending_ids.update(ids)
         self.written_ids.extend(ids)
-        self.Model.browse(ids).write(vals)
+        records = self.Model.browse(ids)
+        if self.journal is not None:
+            self.journal.capture_links(records)
+        records.write(vals)
 
     def create_record(self, xmlid, vals):
         """A deleted record again, under its external ID when that is free or
@@ -1148,7 +1163,28 @@ class CrmBackupRestore(models.Model):
             parts.append(
                 Markup("<p>%s</p>") % ", ".join(names[xmlid] for xmlid in deleted)
             )
+        slow = self._fast_mode_exceptions(specs)
+        if slow:
+            parts.append(Markup("<h4>%s</h4>") % _("Not written in fast mode"))
+            parts.append(
+                Markup('<p class="o_crm_restore_slow_fields">%s</p>')
+                % _(
+                    "Odoo runs its own logic when these fields change (%(where)s): "
+                    "fast mode would skip it, so records whose values of these "
+                    "fields change are written the normal way: %(fields)s.",
+                    where=", ".join(sorted(set(slow.values()))),
+                    fields=", ".join(slow),
+                )
+            )
         return Markup("").join(parts)
+
+    def _fast_mode_exceptions(self, specs):
+        """``{field label: where its logic is}`` of the chosen fields that fast
+        mode leaves to the model's own write()."""
+        if not self.fast_mode:
+            return {}
+        logic = write_logic(self.env[self.model_name])
+        return {spec.label: logic[spec.name] for spec in specs if spec.name in logic}
 
     def action_download_plan(self):
         """The plan as an XLSX workbook."""
@@ -1574,20 +1610,26 @@ class CrmBackupRestore(models.Model):
                 )
             undo = UndoWriter(undo_file, self.model_name, types)
             automations = self._automations_context(self.model_name)
-            applier = Applier(
-                self._target(self.model_name, automations),
-                types,
-                batch_size=self._batch_size(automations),
-                progress=self._progress,
-                total=spool.count,
-            )
-            for changes, before in spool.batches(types):
-                # The values replaced are saved in the same transaction as
-                # the writes: the undo exists exactly when they do.
-                undo.add(before)
-                applier.write_changes(changes)
-            result = applier.finish(plan.deleted if self.recreate_deleted else None)
-            undo.close(result["created_ids"])
+            with UndoJournal(self.env) as journal:
+                applier = Applier(
+                    self._target(self.model_name, automations, journal),
+                    types,
+                    batch_size=self._batch_size(automations),
+                    progress=self._progress,
+                    total=spool.count,
+                )
+                for changes, before in spool.batches(types):
+                    # The values replaced are saved in the same transaction as
+                    # the writes: the undo exists exactly when they do.
+                    undo.add(before)
+                    applier.write_changes(changes)
+                result = applier.finish(plan.deleted if self.recreate_deleted else None)
+                self.env.flush_all()
+                # and every other value Odoo changed with them
+                for change in journal.changes():
+                    undo.add_change(change)
+                created = {m: sorted(ids) for m, ids in journal.created.items()}
+            undo.close(result["created_ids"], created)
             undo_file.seek(0)
             blob = undo_file.read()
             self.sudo().write(
@@ -1598,8 +1640,8 @@ class CrmBackupRestore(models.Model):
             )
         return result, plan
 
-    def _target(self, model, automations):
-        target = _OrmTarget(self.env, model, automations)
+    def _target(self, model, automations, journal=None):
+        target = _OrmTarget(self.env, model, automations, journal)
         return FastOrmTarget(target) if self.fast_mode else target
 
     def _batch_size(self, automations):
@@ -1621,12 +1663,24 @@ class CrmBackupRestore(models.Model):
         self._check_no_later_restore()
         try:
             with self.env.cr.savepoint():
-                count, written_fields = self._apply_undo()
+                count, written_fields, kept = self._apply_undo()
         except Exception as exc:
             self.env.invalidate_all()
             self._fail("undo", exc)
             return False
         self.sudo().write({"state": "undone", "date_undone": fields.Datetime.now()})
+        kept_text = False
+        if kept == 1:
+            kept_text = _(
+                "1 record changed again since the restore: its new values "
+                "were left as they are."
+            )
+        elif kept:
+            kept_text = _(
+                "%s records changed again since the restore: their new values "
+                "were left as they are.",
+                kept,
+            )
         self.env["crm.backup.audit"]._log(
             "restore_undone",
             backup_id=self.backup_id.id or False,
@@ -1635,10 +1689,23 @@ class CrmBackupRestore(models.Model):
             # what the undo wrote, read from its saved values
             field_names=",".join(written_fields),
             record_count=count,
+            details=kept_text,
         )
         self._notify(
             _("Restore undone"),
-            _("%(name)s: %(count)s records put back.", name=self.name, count=count),
+            " ".join(
+                filter(
+                    None,
+                    (
+                        _(
+                            "%(name)s: %(count)s records put back.",
+                            name=self.name,
+                            count=count,
+                        ),
+                        kept_text,
+                    ),
+                )
+            ),
             "success",
         )
         return True
@@ -1667,9 +1734,33 @@ class CrmBackupRestore(models.Model):
             )
         # only what the restore could have written: its fields, its records
         allowed = set(self.field_ids.mapped("name"))
+        if undo.header["format"] < 3:  # saved before the journal: values only
+            return *self._undo_values(undo, allowed, set()), 0
+        # Values changed again since the restore are left as they are.
+        conflicts = set()
+        for change in undo.changes():
+            conflicts.update(still_as_left(self.env.cr, change)[1])
+        with UndoJournal(self.env) as journal:
+            # Through the ORM first (rights, constraints, tracking)...
+            count, written_fields = self._undo_values(undo, allowed, conflicts, journal)
+            self.env.flush_all()
+            # ...then exactly: what these writes changed is reverted, and
+            # every value the restore changed is put back.
+            journal.revert()
+            self._delete_created(journal.created)
+        for change in undo.changes():
+            put_back(self.env.cr, change, still_as_left(self.env.cr, change)[0])
+        self.env.invalidate_all()
+        # records (of any table) with values left as they are
+        return count, written_fields, len({key[:2] for key in conflicts})
+
+    def _undo_values(self, undo, allowed, conflicts, journal=None):
+        """Write the saved values of the restored fields back in the ORM,
+        but ``conflicts`` (``(id, column or relation)``); delete what the
+        restore created. Returns (records, field names written)."""
         written_fields = set()
         automations = self._automations_context(undo.model)
-        target = self._target(undo.model, automations)
+        target = self._target(undo.model, automations, journal)
         applier = Applier(
             target,
             undo.types,
@@ -1688,17 +1779,34 @@ class CrmBackupRestore(models.Model):
                     )
                 )
             existing = set(target.Model.browse(list(values)).exists().ids)
-            applier.write_changes(
-                {res_id: vals for res_id, vals in values.items() if res_id in existing}
-            )
+            changes = {}
+            for res_id, vals in values.items():
+                kept = {
+                    name: value
+                    for name, value in vals.items()
+                    if _cell_key(target.Model.browse(res_id), name) not in conflicts
+                }
+                if res_id in existing and kept:
+                    changes[res_id] = kept
+            applier.write_changes(changes)
         written = applier.finish()["records_written"]
         if len(undo.created_ids) != self.created_record_count:
             raise UserError(
                 _("The saved values do not match this restore: nothing was undone.")
             )
         target.delete_records(undo.created_ids)
+        # Records Odoo created along (lead scoring frequencies...): the user
+        # never chose them, the server-kept journal lists exactly them.
+        self._delete_created(
+            {m: ids for m, ids in undo.created.items() if m != undo.model}
+        )
         target.flush()
         return written + len(undo.created_ids), sorted(written_fields)
+
+    def _delete_created(self, created):
+        for model, ids in created.items():
+            if model in self.env:
+                self.env[model].sudo().browse(list(ids)).exists().unlink()
 
     def _fail(self, job, exc):
         message = (

@@ -4,6 +4,7 @@
 
 from collections import defaultdict
 
+from ..orm.write_logic import write_logic
 from .tracking_log import is_tracked
 
 RELATIONAL = ("many2one", "many2many", "one2many")
@@ -18,7 +19,9 @@ class FastOrmTarget:
     (before and after), constraints (``_validate_fields`` and
     ``_check_company``), inverses, tracking and auto-subscription of
     ``mail.thread``, and base_automation's write processing, in the order the
-    patched ``write`` runs them. Skipped: the model's own ``write`` overrides.
+    patched ``write`` runs them. The model's own ``write`` overrides are
+    skipped: batches of the fields they give logic to (see write_logic) go
+    through the normal write instead.
 
     Tracking messages, which mail.thread creates one by one at commit, are
     created by ``finish()`` in batches (see tracking_log), with the same values.
@@ -32,6 +35,8 @@ class FastOrmTarget:
         self.Model = orm_target.Model
         self.env = orm_target.env
         self.automations_done = orm_target.automations_done
+        # Fields the model's own write() gives logic to: written by it.
+        self.logic = set(write_logic(self.Model))
 
     def write_values(self, ids, vals):
         self.write_rows(dict.fromkeys(ids, vals))
@@ -49,11 +54,16 @@ class FastOrmTarget:
         """``rows``: {id: {field: value for write()}}, same keys for every id."""
         if not rows:
             return
+        if self.logic.intersection(next(iter(rows.values()))):
+            self._write_normally(rows)
+            return
         if self.automations_done is not None:
             self.automations_done.pending_ids.update(rows)
         # The normal target finalises their tracking (see finish).
         self.base.written_ids.extend(rows)
         records = self.Model.browse(list(rows))
+        if self.base.journal is not None:
+            self.base.journal.capture_links(records)
         fnames = list(next(iter(rows.values())))
         automations = self._automations(records)
         if not automations:
@@ -76,6 +86,14 @@ class FastOrmTarget:
                 pre[automation], feedback=True
             )
             automation._process(todo, domain_post=domain_post)
+
+    def _write_normally(self, rows):
+        """Through the model's write(), once per distinct set of values."""
+        groups = defaultdict(list)
+        for res_id, vals in rows.items():
+            groups[repr(sorted(vals.items()))].append(res_id)
+        for ids in groups.values():
+            self.base.write_values(ids, rows[ids[0]])
 
     @staticmethod
     def _tracking_candidates(records, fnames):

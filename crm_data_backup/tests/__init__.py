@@ -9,6 +9,7 @@ from . import test_backup_snapshot
 from . import test_backup_tour
 from . import test_backup_writer
 from . import test_restore_auth
+from . import test_restore_exact
 from . import test_restore_fast
 from . import test_restore_plan
 from . import test_restore_reader

@@ -116,7 +116,9 @@ class TestRestoreRun(RestoreCase):
         self.assertTrue(self.run_restore(second, "undo"))
         self.assertEqual(self.p1.phone, "+1 after first")
         self.assertTrue(self.run_restore(first, "undo"))
-        self.assertFalse(self.p1.phone)
+        # the phone was edited after the first restore: the edit stays
+        self.assertEqual(self.p1.phone, "+1 after first")
+        self.assertIn("1 record changed again since", first.message_ids[0].body)
 
     def test_restore_exact_values_and_undo(self):
         data = self.backup()

@@ -1,0 +1,1 @@
+"""ORM-side helpers of the jobs: plain classes working on an environment."""
