@@ -56,7 +56,7 @@ def test_backup_admin_downloads_through_controller(done_backup, server, users, e
         assert manifest["format"] == "crm_data_backup"
         assert manifest["format_version"] == 1
         assert manifest["database_name"] == e2e_db.name
-        contacts = zf.read("contacts.csv").decode()
+        contacts = zf.read("contacts.csv").decode("utf-8-sig")
     assert f"{CANARY} Person" in contacts
     downloads = audit_entries(
         e2e_db, action="backup_downloaded", backup_id=done_backup["id"]

@@ -96,7 +96,7 @@ def test_cron_and_manual_run_never_both_run_a_backup(
 
 def _csv_rows(zip_bytes, name):
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
-        text = zf.read(name).decode()
+        text = zf.read(name).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 

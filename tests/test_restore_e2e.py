@@ -42,11 +42,14 @@ def _city(db, partner_id):
         return cr.fetchone()[0]
 
 
-def test_formula_values_are_neutralised_in_the_backup_file(backup):
+def test_formula_values_are_kept_in_the_backup_file(backup):
+    # CSV formula protection is off by default: the file holds the values
+    # Import reads back
     with zipfile.ZipFile(io.BytesIO(backup["zip"])) as zf:
-        rows = list(csv.DictReader(io.StringIO(zf.read("contacts.csv").decode())))
+        text = zf.read("contacts.csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     (row,) = [r for r in rows if r["name"] == "Formula contact"]
-    assert row["city"] == "'" + FORMULA
+    assert row["city"] == FORMULA
     assert row["phone"] == PHONE  # a phone number is not a formula
     FIGURES.input("formula-like value", 2)
 
@@ -116,7 +119,7 @@ def _rebuild(zip_bytes, change_csv=None, change_manifest=None, fix_checksums=Tru
 
 def _edit_rows(edit):
     def change(data):
-        rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
         edit(rows)
         out = io.StringIO(newline="")
         csv.writer(out).writerows(rows)
@@ -143,7 +146,7 @@ def _drop_city(rows):
 
 
 def _latin1(data):
-    return data.decode().replace("Paris", "Périgueux", 1).encode("latin-1")
+    return data.decode("utf-8-sig").replace("Paris", "Périgueux", 1).encode("latin-1")
 
 
 def _huge_value(rows):
@@ -344,10 +347,10 @@ def test_column_of_a_field_removed_since_the_backup(flow, backup, e2e_db, bulk_d
     assert _cities(e2e_db) == {"Paris": bulk_data}
 
 
-def test_formula_values_are_neutralised_in_an_xlsx_backup(
+def test_formula_values_are_string_cells_in_an_xlsx_backup(
     backup, server, registry, users, e2e_db
 ):
-    """The same contact in an XLSX backup: a text cell holding the neutralised value,
+    """The same contact in an XLSX backup: a string cell holding the value,
     never a formula a spreadsheet would run."""
     import openpyxl
 
@@ -369,5 +372,5 @@ def test_formula_values_are_neutralised_in_an_xlsx_backup(
         r for r in sheet.iter_rows(min_row=2) if r[name_col].value == "Formula contact"
     ]
     assert row[city_col].data_type == "s"  # a string, not a formula ("f")
-    assert row[city_col].value == "'" + FORMULA
+    assert row[city_col].value == FORMULA  # the value itself: never neutralised
     FIGURES.input("formula-like value in XLSX")

@@ -3,7 +3,10 @@
 """The one place mapping Odoo field types to cells of a backup file (and back).
 
 Export side: how each field type is rendered (mostly in SQL, see ``sql_cell``),
-and the formula neutralisation of text cells shared by the CSV and XLSX writers.
+and the formula neutralisation of cells (a leading quote), which CSV files get
+only with the ``csv_formula_protection`` setting: Odoo's Import keeps the
+quote, so neutralised files no longer re-import exactly. XLSX cells are string
+cells, never formulas: they are never neutralised.
 
 Parse side: ``parse_cell(field_type, cell)`` turns a cell back into the value
 the ORM stores (relational cells stay external IDs, resolved by the planner).
@@ -19,6 +22,19 @@ from odoo.tools.float_utils import float_round
 
 # Field types whose cells are text a spreadsheet could mistake for a formula.
 TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
+# Field types whose cells can never look like a formula (digits, dates,
+# True/False; floats are repr() of a number): protection leaves them alone.
+PLAIN_TYPES = frozenset(
+    {
+        "integer",
+        "many2one_reference",
+        "boolean",
+        "date",
+        "datetime",
+        "float",
+        "monetary",
+    }
+)
 # Field types rendered as Python floats (repr of the stored value).
 FLOAT_TYPES = frozenset({"float", "monetary"})
 # First characters after which a cell may need neutralising (fast pre-check).
@@ -161,11 +177,14 @@ def column_field(column):
     return column[:-3] if column.endswith("/id") else column
 
 
-def parse_cell(field_type, cell):
+def parse_cell(field_type, cell, unquote=True):
     """Turn one cell into the value the ORM would store for ``field_type``.
 
     Empty cells are ``False`` (an empty many2many is an empty tuple).
     many2one gives an external ID, many2many a tuple of external IDs.
+    ``unquote``: text cells were neutralised (backups made before the
+    ``formula_protection`` manifest flag); the reader un-neutralises every
+    cell itself for files made with the flag on, and none with it off.
     """
     if cell is None:
         cell = ""
@@ -173,7 +192,9 @@ def parse_cell(field_type, cell):
     if ("\x00" in cell or not cell.isascii()) and (reason := unstorable(cell)):
         raise CellError(f"the value contains {reason}, which the database cannot store")
     if field_type in TEXT_TYPES:
-        return unneutralise(cell) if cell != "" else False
+        if cell == "":
+            return False
+        return unneutralise(cell) if unquote else cell
     if field_type == "many2many":
         return tuple(x.strip() for x in cell.split(",") if x.strip())
     if cell == "":

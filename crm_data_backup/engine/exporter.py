@@ -11,6 +11,11 @@ same cells as ``export_data(fields, import_compat=True)``:
   ``BaseModel.__ensure_xml_id``: the export query itself tells which rows of
   a batch lack one, and only those are created (in bulk, per batch). When a record has several external
   IDs, the most recent one (highest ir_model_data id) is used;
+- records of the ``import_safe`` models (those the backup holds) only use an
+  external ID whose prefix is no module's: Odoo's Import refuses to create a
+  record with a module's prefix ("has the module prefix base"), so a deleted
+  record of module data could not be imported back. Such a record gets an
+  ``__export__`` ID besides its module's (ir_model_data allows several);
 - many2many values joined by "," in the comodel's order (``pairs_sql`` given
   by the caller yields ``src, dst, pos``);
 - fields the SQL cannot render (properties, company-dependent, binary) are
@@ -22,14 +27,26 @@ No ORM here: the caller describes the object with plain values.
 import itertools
 from dataclasses import dataclass, field, replace
 
-from .cells import FLOAT_TYPES, TEXT_TYPES, float_cell, sql_cell, sql_neutralise
+from .cells import (
+    FLOAT_TYPES,
+    PLAIN_TYPES,
+    TEXT_TYPES,
+    float_cell,
+    sql_cell,
+    sql_neutralise,
+)
 from .cells import neutralise as neutralise_cell
 from .writer import CsvWriter
 
 XID_SQL = (
     "(SELECT DISTINCT ON (res_id) res_id, "
     "CASE WHEN module <> '' THEN module || '.' || name ELSE name END AS xid "
-    "FROM ir_model_data WHERE model = %s ORDER BY res_id, id DESC)"
+    "FROM ir_model_data WHERE model = %s{} ORDER BY res_id, id DESC)"
+)
+# The external IDs Odoo's Import can create records with: no module's prefix
+# (base_import checks every ir_module_module name, installed or not).
+IMPORT_SAFE_SQL = (
+    " AND module <> '' AND module NOT IN (SELECT name FROM ir_module_module)"
 )
 
 
@@ -62,6 +79,12 @@ class FieldSpec:
     def is_text(self):
         return self.type in TEXT_TYPES
 
+    @property
+    def may_look_like_formula(self):
+        """Whether a cell of this field can start like a formula (text,
+        external IDs, JSON, base64...): what formula protection covers."""
+        return self.type not in PLAIN_TYPES
+
 
 @dataclass
 class ObjectSpec:
@@ -91,47 +114,60 @@ class ObjectSpec:
 class SqlExporter:
     """Export objects described by :class:`ObjectSpec` from a cursor."""
 
-    def __init__(self, cr, batch_size=5000):
+    def __init__(self, cr, batch_size=5000, import_safe=()):
         self.cr = cr
         self.batch_size = batch_size
+        # models whose external IDs must be ones Import can create records with
+        self.import_safe = frozenset(import_safe)
         self._cursor_seq = itertools.count()
         self.created = 0  # external IDs created by the last iter_batches
 
     # -- external IDs ---------------------------------------------------
+    def _xid_filter(self, model):
+        return IMPORT_SAFE_SQL if model in self.import_safe else ""
+
+    def xid_sql(self, model):
+        """Subquery ``(res_id, xid)``: the external ID used for each record of
+        ``model`` (parameter: the model name)."""
+        return XID_SQL.format(self._xid_filter(model))
+
     def _xids(self, model, table, ids):
         """``{id: external ID}`` of ``ids`` of ``model``, creating the missing
         ones (only the few the export query found without one)."""
         ids = sorted(set(ids))
+        where = self._xid_filter(model)
         self.cr.execute(
-            """
+            f"""
             INSERT INTO ir_model_data (module, model, name, res_id)
             SELECT '__export__', %s,
                    %s || '_' || s.id || '_' || substr(md5(random()::text), 1, 8),
                    s.id
               FROM unnest(%s::int[]) AS s(id)
              WHERE NOT EXISTS (SELECT 1 FROM ir_model_data d
-                                WHERE d.model = %s AND d.res_id = s.id)
+                                WHERE d.model = %s AND d.res_id = s.id{where})
             """,
             [model, table, ids, model],
         )
         self.created += self.cr.rowcount
         # read back as XID_SQL does: the most recent one wins
         self.cr.execute(
-            """
+            f"""
             SELECT DISTINCT ON (res_id) res_id,
                    CASE WHEN module <> '' THEN module || '.' || name ELSE name END
-              FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)
+              FROM ir_model_data WHERE model = %s AND res_id = ANY(%s){where}
              ORDER BY res_id, id DESC
             """,
             [model, ids],
         )
         return dict(self.cr.fetchall())
 
-    def _fill_missing_xids(self, spec, rows, refs):
+    def _fill_missing_xids(self, spec, rows, refs, neutralise=False):
         """Give external IDs to the cells of ``rows`` (lists: ``id, xid,
         cells..., many2many targets..., refs``, see :meth:`build_query`) whose
-        record or targets had none."""
+        record or targets had none (neutralised with ``neutralise``: a
+        many2many cell joins them with existing ones)."""
         end = 2 + len(spec.fields)
+        protect = neutralise_cell if neutralise else str
         if any(not row[1] for row in rows):
             xids = self._xids(
                 spec.model, spec.table, [row[0] for row in rows if not row[1]]
@@ -147,7 +183,7 @@ class SqlExporter:
                     fspec.comodel, fspec.comodel_table, [row[-1][k] for row in missing]
                 )
                 for row in missing:
-                    row[i] = xids[row[-1][k]]
+                    row[i] = protect(xids[row[-1][k]])
                 continue
             # the query gave the ordered targets of those cells
             column = end + sum(1 for _i, f in refs[:k] if f.type == "many2many")
@@ -157,7 +193,7 @@ class SqlExporter:
                 [dst for row in missing for dst in row[column]],
             )
             for row in missing:
-                row[i] = ",".join(xids[dst] for dst in row[column])
+                row[i] = protect(",".join(xids[dst] for dst in row[column]))
 
     # -- rows -----------------------------------------------------------
     def build_query(self, spec, neutralise=False, copy=False):
@@ -175,7 +211,17 @@ class SqlExporter:
         instead: empty cells are NULL (PostgreSQL's CSV then leaves them
         unquoted, like Python's) and ``flag`` is NULL, or ``!<id>`` when the
         record or a target has no external ID.
+
+        With ``neutralise``, every cell that may look like a formula (see
+        :attr:`FieldSpec.may_look_like_formula`), external IDs included,
+        comes neutralised.
         """
+
+        def protect(expr, fspec=None):
+            if neutralise and (fspec is None or fspec.may_look_like_formula):
+                return sql_neutralise(expr)
+            return expr
+
         xid_models = []
         uses = {}
 
@@ -186,7 +232,7 @@ class SqlExporter:
             return f"xid{xid_models.index(model)}"
 
         alias = quote(spec.alias)
-        cells = ["COALESCE(x0.xid, '')"]
+        cells = [protect("COALESCE(x0.xid, '')")]
         missing = ["x0.xid IS NULL"]
         refs = []
         dsts = []
@@ -198,7 +244,7 @@ class SqlExporter:
             elif fspec.type == "many2one":
                 table = xid_table(fspec.comodel)
                 joins.append(f"LEFT JOIN {table} x{i} ON x{i}.res_id = {col}")
-                cells.append(f"COALESCE(x{i}.xid, '')")
+                cells.append(protect(f"COALESCE(x{i}.xid, '')"))
                 missing.append(f"({col} IS NOT NULL AND x{i}.xid IS NULL)")
                 refs.append(f"CASE WHEN x{i}.xid IS NULL THEN ({col})::int END")
             elif fspec.type == "many2many":
@@ -215,7 +261,7 @@ class SqlExporter:
                     f"ON x.res_id = p.dst ORDER BY p.src, p.pos) s "
                     f"GROUP BY s.src) m{i} ON m{i}.src = {alias}.id"
                 )
-                cells.append(f"COALESCE(m{i}.cell, '')")
+                cells.append(protect(f"COALESCE(m{i}.cell, '')"))
                 missing.append(f"m{i}.miss")
                 refs.append(f"CASE WHEN m{i}.miss THEN 1 END")
                 dsts.append(f"m{i}.dsts")
@@ -227,9 +273,7 @@ class SqlExporter:
                 expr = sql_cell(fspec.type, col, fspec.translate)
                 if expr is None:
                     raise ValueError(f"Field type {fspec.type} cannot be exported.")
-                if neutralise and fspec.is_text:
-                    expr = sql_neutralise(expr)
-                cells.append(expr)
+                cells.append(protect(expr, fspec))
         if copy:
             selects = [f"NULLIF({cell}, '')" for cell in cells]
             selects.append(
@@ -244,7 +288,8 @@ class SqlExporter:
         # computed once when joined twice; else inlined, which lets the
         # planner see its size (and hash it, not the exported rows)
         ctes = ", ".join(
-            f"xid{i} AS {'' if uses[model] > 1 else 'NOT '}MATERIALIZED {XID_SQL}"
+            f"xid{i} AS {'' if uses[model] > 1 else 'NOT '}MATERIALIZED "
+            f"{self.xid_sql(model)}"
             for i, model in enumerate(xid_models)
         )
         query = (
@@ -282,8 +327,8 @@ class SqlExporter:
     def iter_batches(self, spec, neutralise=False):
         """Yield lists of rows (lists of str cells, header order).
 
-        With ``neutralise``, formula-like text cells come neutralised (in SQL:
-        the writer then has no per-cell work).
+        With ``neutralise``, formula-like cells come neutralised (in SQL:
+        the writer then has no per-cell work), see :meth:`build_query`.
         """
         query, params = self.build_query(spec, neutralise)
         floats = [
@@ -311,7 +356,7 @@ class SqlExporter:
                 missing = [row for row in fetched if row[-1] is not None]
                 if missing:
                     missing = [list(row) for row in missing]
-                    self._fill_missing_xids(spec, missing, refs)
+                    self._fill_missing_xids(spec, missing, refs, neutralise)
                     fixed = {row[0]: row for row in missing}
                     fetched = [fixed.get(row[0], row) for row in fetched]
                 if not floats and not python_fields:
@@ -325,7 +370,7 @@ class SqlExporter:
                     if neutralise:
                         for cells in extra.values():
                             for fspec in python_fields:
-                                if fspec.is_text and fspec.name in cells:
+                                if fspec.may_look_like_formula and fspec.name in cells:
                                     cells[fspec.name] = neutralise_cell(
                                         cells[fspec.name]
                                     )
@@ -353,7 +398,7 @@ class SqlExporter:
         Python-rendered fields need :meth:`iter_batches`)."""
         return not any(f.python or f.type in FLOAT_TYPES for f in spec.fields)
 
-    def write_csv(self, spec, stream, neutralise=True):
+    def write_csv(self, spec, stream, neutralise=False):
         """Write the CSV file of ``spec`` (header and rows) to the binary
         ``stream``; return how many rows.
 

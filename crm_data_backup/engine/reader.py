@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 import zlib
 
-from .cells import CellError, column_field, parse_cell, unstorable
+from .cells import CellError, column_field, parse_cell, unneutralise, unstorable
 
 FORMAT_NAME = "crm_data_backup"
 FORMAT_VERSION = 1
@@ -288,6 +288,10 @@ class BackupReader:
                 "Update the application to restore it.",
                 "newer_format",
             )
+        if manifest.get("formula_protection", False) not in (True, False):
+            raise BackupFileError(
+                "The manifest has an invalid formula protection flag.", "manifest"
+            )
         if manifest.get("file_format", "csv") not in ("csv", "xlsx"):
             raise BackupFileError(
                 "The manifest names an unknown file format.", "manifest"
@@ -463,12 +467,26 @@ class BackupReader:
                 return entry
         return None
 
+    @property
+    def quoting(self):
+        """How the cells of the files were neutralised against formulas:
+        ``"all"`` (the ``formula_protection`` flag: every cell, ids included),
+        ``"none"`` (flag off: cells are the values, as Import reads them) or
+        ``"text"`` (backups made before the flag: text cells only)."""
+        flag = self.manifest.get("formula_protection")
+        if flag is None:
+            return "text"
+        return "all" if flag else "none"
+
     def iter_rows(self, entry, field_types):
         """Yield ``(xmlid, {field: parsed value})`` for each row of ``entry``.
 
         ``field_types`` maps the fields to read to their type; other columns
         are skipped. Raises BackupFileError on any malformed row or cell.
         """
+        quoting = self.quoting
+        unquote_all = quoting == "all"
+        unquote_text = quoting == "text"
         header = entry["fields"]
         fields_by_index = []
         wanted = set(field_types)
@@ -521,6 +539,8 @@ class BackupReader:
                     "column",
                 )
             count += 1
+            if unquote_all:
+                row = [unneutralise(cell) if cell else cell for cell in row]
             xmlid = row[id_index]
             if not xmlid or "." not in xmlid:
                 raise BackupFileError(
@@ -556,7 +576,7 @@ class BackupReader:
                         "too_large",
                     )
                 try:
-                    values[fname] = parse_cell(ftype, cell)
+                    values[fname] = parse_cell(ftype, cell, unquote_text)
                 except CellError as exc:
                     raise BackupFileError(
                         f"Line {line} of {entry['name']!r}: {fname!r}: {exc}.", "value"

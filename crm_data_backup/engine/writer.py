@@ -2,8 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Streaming writers of backup files: CSV (the one dialect) and XLSX.
 
-Both take rows of text cells and neutralise formula-like text cells
-(``text_columns``) with :func:`cells.neutralise`, so spreadsheets never run them.
+Both take rows of text cells. XLSX cells are written as strings, which a
+spreadsheet never runs as formulas. The CSV writer neutralises formula-like
+cells of ``text_columns`` (:func:`cells.neutralise`) only when asked: the
+backup's CSV files are neutralised in SQL, with the formula protection setting.
 """
 
 import csv
@@ -40,8 +42,10 @@ def _neutralise_rows(rows, text_columns):
 class CsvWriter:
     """Write one CSV file of the contract's dialect to a binary stream.
 
-    UTF-8 without BOM, comma, minimal quoting, CRLF line ends. ``header``
-    None continues a file whose header is already written.
+    UTF-8 with a BOM, comma, minimal quoting, CRLF line ends. ``header``
+    None continues a file whose header is already written. The BOM makes
+    Odoo's Import (and spreadsheets) read the file as UTF-8: without it, their
+    guess of the encoding garbles files with few accented letters.
     """
 
     def __init__(self, stream, header, text_columns=()):
@@ -52,6 +56,7 @@ class CsvWriter:
         self.text_columns = tuple(text_columns)
         self.rows = 0
         if header is not None:
+            self._text.write("\ufeff")
             self._csv.writerow(header)
 
     def write_rows(self, rows):
@@ -69,7 +74,12 @@ class CsvWriter:
 
 
 class XlsxWriter:
-    """One workbook, one sheet per object, written in constant memory."""
+    """One workbook, one sheet per object, written in constant memory.
+
+    Every cell is a string cell (``write_string``, never ``write``): a
+    spreadsheet shows it and never evaluates it, so no cell is neutralised and
+    the workbook holds the values themselves.
+    """
 
     def __init__(self, path):
         self.workbook = xlsxwriter.Workbook(
@@ -82,13 +92,11 @@ class XlsxWriter:
             },
         )
         self.sheet = None
-        self.text_columns = ()
         self.rows = 0
 
-    def add_sheet(self, name, header, text_columns=()):
+    def add_sheet(self, name, header):
         """Start a sheet (finishing the previous one) and write its header."""
         self.sheet = self.workbook.add_worksheet(name[:31])
-        self.text_columns = tuple(text_columns)
         self.rows = 0
         for col, value in enumerate(header):
             self.sheet.write_string(0, col, value)
@@ -97,7 +105,7 @@ class XlsxWriter:
         """Write rows of str cells as strings (never formulas)."""
         sheet = self.sheet
         count = 0
-        for row in _neutralise_rows(rows, self.text_columns):
+        for row in rows:
             self.rows += 1
             count += 1
             if self.rows >= XLSX_MAX_ROWS:

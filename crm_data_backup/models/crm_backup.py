@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, Command, _, api, fields, models, release
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import config, format_datetime
+from odoo.tools import config, format_datetime, str2bool
 
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
@@ -140,6 +140,13 @@ class CrmBackup(models.Model):
             return max(int(self._param("crm_data_backup.retention_days", 14)), 1)
         except ValueError:
             return 14
+
+    @api.model
+    def _csv_formula_protection(self):
+        """Whether CSV cells get a quote before formula-like values (off by
+        default: Import keeps the quote, the files no longer re-import exactly)."""
+        value = self._param("crm_data_backup.csv_formula_protection", False)
+        return str2bool(value or "false", default=False)
 
     @api.model
     def _min_interval_hours(self):
@@ -417,6 +424,8 @@ class CrmBackup(models.Model):
         self.ensure_one()
         self.env["crm.backup.object"]._sync_custom_objects()
         self._commit()
+        # XLSX cells are strings, never formulas: only CSV files need quotes
+        protect = self.file_format == "csv" and self._csv_formula_protection()
         header = {
             "database_uuid": self._param("database.uuid", ""),
             "database_name": self.env.cr.dbname,
@@ -428,6 +437,8 @@ class CrmBackup(models.Model):
             or "18.0.1.0.0",
             "created_at": fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "file_format": self.file_format,
+            # how the reader knows whether cells carry a formula quote
+            "formula_protection": protect,
         }
         archive = BackupArchive(path, header)
         lines = []
@@ -438,10 +449,16 @@ class CrmBackup(models.Model):
                 Object = senv["crm.backup.object"]
                 objects = Object.search([("parent_id", "=", False)])
                 targets = [t for obj in objects for t in obj._export_targets()]
-                exporter = SqlExporter(senv.cr)
+                # the records of the backup get external IDs Import can
+                # create them with, were they deleted
+                exporter = SqlExporter(
+                    senv.cr, import_safe={target[2] for target in targets}
+                )
                 for done, (obj, key, model_name, domain, own) in enumerate(targets):
                     spec = Object._object_spec(model_name, domain, own_only=own)
-                    entry = self._export_object(exporter, spec, archive, key, xlsx)
+                    entry = self._export_object(
+                        exporter, spec, archive, key, xlsx, protect
+                    )
                     if entry:
                         entry["object"] = "custom" if obj.parent_id else obj.key
                         archive.add_entry(entry)
@@ -479,8 +496,9 @@ class CrmBackup(models.Model):
         return {"lines": lines}
 
     @api.model
-    def _export_object(self, exporter, spec, archive, key, xlsx=None):
-        """Write one object's file (or sheet); None when it has no record."""
+    def _export_object(self, exporter, spec, archive, key, xlsx=None, protect=False):
+        """Write one object's file (or sheet); None when it has no record.
+        ``protect``: neutralise formula-like CSV cells."""
         exporter.cr.execute(
             f"SELECT EXISTS (SELECT 1 FROM {spec.from_sql} WHERE {spec.where_sql})" % ()
         )
@@ -489,16 +507,17 @@ class CrmBackup(models.Model):
         header = spec.header
         entry = {"model": spec.model, "fields": header}
         if xlsx:
-            # cells come neutralised from SQL: the writers add nothing per cell
+            # string cells: the values themselves, never run as formulas
             xlsx.add_sheet(key, header)
-            for batch in exporter.iter_batches(spec, neutralise=True):
+            for batch in exporter.iter_batches(spec):
                 xlsx.write_rows(batch)
             entry.update(name="backup.xlsx", sheet=key[:31], rows=xlsx.rows)
             return entry
         name = f"{key}.csv"
         member = archive.open_file(name)
         with member as stream:
-            rows = exporter.write_csv(spec, stream, neutralise=True)
+            # cells come neutralised from SQL: the writer adds nothing per cell
+            rows = exporter.write_csv(spec, stream, neutralise=protect)
         entry.update(name=name, rows=rows, sha256=member.sha256)
         return entry
 

@@ -311,7 +311,13 @@ class CrmBackupObject(models.Model):
 
     @api.model
     def _backup_fields(self, model, own_only=False):
-        """Stored fields of ``model`` a backup saves, in definition order."""
+        """Stored fields of ``model`` a backup saves, in definition order.
+
+        Computed fields nothing can write (readonly, no inverse) are left out,
+        as in Odoo's import-compatible export: Import and restores recompute
+        them from the others, and Import would match their columns by name
+        to another field (``res_model`` to ``res_model_id``).
+        """
         include_binary = (
             self.env["ir.config_parameter"]
             .sudo()
@@ -320,6 +326,8 @@ class CrmBackupObject(models.Model):
         result = []
         for fname, field in model._fields.items():
             if fname == "id" or not field.store or field.type == "one2many":
+                continue
+            if field.compute and field.readonly and not field.inverse:
                 continue
             if not field.is_accessible(self.env):
                 # a backup holds what its requester may read, no more

@@ -38,6 +38,14 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="crm_data_backup.file_format",
         help="CSV files can be imported back with Odoo's standard Import.",
     )
+    crm_backup_csv_formula_protection = fields.Boolean(
+        string="Protect CSV files against formulas",
+        config_parameter="crm_data_backup.csv_formula_protection",
+        help="Put a quote before CSV values (external IDs included) that a "
+        "spreadsheet would run as formulas (=, +, -, @...). The CSV files then no "
+        "longer re-import exactly through Odoo's Import, which keeps the quote; "
+        "this application's restore removes it. XLSX backups never need it.",
+    )
     crm_backup_include_binary = fields.Boolean(
         string="Include binary fields",
         config_parameter="crm_data_backup.include_binary",

@@ -280,12 +280,13 @@ class BackupZip:
         return hashlib.sha256(raw).hexdigest() == self.entry(name)["sha256"]
 
     def rows(self, name, neutralised=False):
-        """Header and rows of a CSV member (cells un-neutralised unless asked)."""
-        text = self.zip.read(name).decode("utf-8")
+        """Header and rows of a CSV member (cells un-neutralised, if the
+        backup neutralised them, unless asked)."""
+        text = self.zip.read(name).decode("utf-8-sig")
         reader = csv.reader(io.StringIO(text, newline=""))
         header = next(reader)
         rows = list(reader)
-        if not neutralised:
+        if not neutralised and self.manifest.get("formula_protection", True):
             rows = [[unneutralise(c) for c in row] for row in rows]
         return header, rows
 

@@ -98,7 +98,10 @@ class TestBackupFlow(BackupCommon):
         # the records are there, and their values
         _header, rows = archive.rows("contacts.csv", neutralised=True)
         cells = {c for row in rows for c in row}
-        self.assertIn('\'=HYPERLINK("http://evil")', cells, "formula neutralised")
+        self.assertFalse(archive.manifest["formula_protection"])
+        self.assertIn(
+            '=HYPERLINK("http://evil")', cells, "the value, as Import reads it"
+        )
         self.assertIn("+32 2 555 00 00", cells, "phone untouched")
         header, rows = archive.rows("companies.csv")
         acme = next(
@@ -160,7 +163,9 @@ class TestBackupFlow(BackupCommon):
         self.assertEqual(len(rows) - 1, entry["rows"])
         function = entry["fields"].index("function")
         values = [r[function] for r in rows[1:]]
-        self.assertIn('\'=HYPERLINK("http://evil")', values)
+        # string cells hold the value itself, even with the CSV protection on
+        self.assertIn('=HYPERLINK("http://evil")', values)
+        self.assertFalse(archive.manifest["formula_protection"])
 
     def test_import_through_base_import(self):
         deal, deal2 = self.data["deal"], self.data["deal2"]
@@ -322,8 +327,10 @@ class TestBackupFlow(BackupCommon):
         self.assertFalse(self.env["crm.backup"].search([("id", "=", backup_id)]))
 
     def test_unneutralise_is_inverse_in_backup(self):
+        set_backup_params(self.env, csv_formula_protection="1")
         backup = self.make_backup()
         archive = BackupZip(backup.attachment_id.raw)
+        self.assertIs(archive.manifest["formula_protection"], True)
         _h, raw_rows = archive.rows("deals.csv", neutralised=True)
         _h, rows = archive.rows("deals.csv")
         for raw_row, row in zip(raw_rows, rows, strict=True):

@@ -84,9 +84,14 @@ class TestCsvWriter(BaseCase):
 
     def test_dialect(self):
         data, count = self.write_csv(["id", "name"], [["a.b", "x"], ["c.d", ""]])
-        self.assertEqual(data, b"id,name\r\na.b,x\r\nc.d,\r\n")
+        self.assertEqual(data, b"\xef\xbb\xbfid,name\r\na.b,x\r\nc.d,\r\n")
         self.assertEqual(count, 2)
-        self.assertFalse(data.startswith(b"\xef\xbb\xbf"), "no BOM")
+        # continuing a file: no second BOM
+        buffer = io.BytesIO()
+        writer = CsvWriter(buffer, None)
+        writer.write_rows([["e.f", "y"]])
+        writer.close()
+        self.assertEqual(buffer.getvalue(), b"e.f,y\r\n")
 
     def test_escaping_round_trip(self):
         rows = [[str(i), value] for i, value in enumerate(TRICKY)]
@@ -95,7 +100,7 @@ class TestCsvWriter(BaseCase):
         self.assertIn(b'"He said ""hi"""', data)
         self.assertIn(b'"two\nlines"', data)
         self.assertIn("Zoë 中文 🙂".encode(), data)
-        parsed = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+        parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
         self.assertEqual(parsed[0], ["id", "name"])
         self.assertEqual([unneutralise(r[1]) for r in parsed[1:]], TRICKY)
         for row in parsed[1:]:
@@ -108,13 +113,13 @@ class TestCsvWriter(BaseCase):
 
 
 class TestXlsxWriter(BaseCase):
-    def test_sheets_strings_and_neutralisation(self):
+    def test_sheets_strings_never_formulas(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "b.xlsx")
             writer = XlsxWriter(path)
-            writer.add_sheet("contacts", ["id", "name", "amount"], [1])
-            writer.write_rows([[str(i), v, "1.5"] for i, v in enumerate(TRICKY)])
-            writer.add_sheet("a_very_long_object_key_beyond_31_chars", ["id"], [])
+            writer.add_sheet("contacts", ["id", "name", "amount"])
+            writer.write_rows([[v or "x", v, "1.5"] for v in TRICKY])
+            writer.add_sheet("a_very_long_object_key_beyond_31_chars", ["id"])
             writer.write_rows([["x.y"]])
             writer.close()
             book = load_workbook(path, read_only=True)
@@ -124,17 +129,26 @@ class TestXlsxWriter(BaseCase):
             rows = list(book["contacts"].iter_rows(values_only=True))
             self.assertEqual(rows[0], ("id", "name", "amount"))
             # control characters are stored as OOXML _xHHHH_ escapes
-            names = [unneutralise(ooxml_unescape(r[1] or "")) for r in rows[1:]]
+            # the values themselves (ids too): string cells are never run
+            names = [ooxml_unescape(r[1] or "") for r in rows[1:]]
             self.assertEqual(names, TRICKY)
+            ids = [ooxml_unescape(r[0]) for r in rows[1:]]
+            self.assertEqual(ids, [v or "x" for v in TRICKY])
             # numbers are strings, never formulas or numbers
             self.assertEqual(rows[1][2], "1.5")
-            for row in rows[1:]:
-                self.assertFalse(danger(row[1] or ""), row[1])
+            with zipfile.ZipFile(path) as workbook:
+                sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
+            self.assertNotIn("<f>", sheet)
+            self.assertNotIn("<f ", sheet)
+            cells = re.findall(r"<c [^>]*>", sheet)
+            self.assertEqual(len(cells), 3 * len(rows) - 1, "one empty cell")
+            for cell in cells:
+                self.assertRegex(cell, r'\bt="(s|inlineStr)"', "a string cell")
 
     def test_too_long_cell_is_a_clear_error(self):
         with tempfile.TemporaryDirectory() as tmp:
             writer = XlsxWriter(os.path.join(tmp, "b.xlsx"))
-            writer.add_sheet("contacts", ["id", "name"], [1])
+            writer.add_sheet("contacts", ["id", "name"])
             with self.assertRaisesRegex(BackupFileError, "CSV backup format"):
                 writer.write_rows([["a", "x" * 40000]])
             writer.close()
@@ -165,4 +179,4 @@ class TestArchive(BaseCase):
             manifest["files"][0]["sha256"], hashlib.sha256(raw).hexdigest()
         )
         self.assertEqual(member.size, len(raw))
-        self.assertTrue(raw.startswith(b"id,name\r\na,'=x\r\n"))
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbfid,name\r\na,'=x\r\n"))
