@@ -13,3 +13,7 @@ lint:
 	scripts/odoo-dev lint
 setup:
 	scripts/odoo-dev setup
+# pot exported by Odoo and merged into fr.po; lists the terms left to translate
+.PHONY: i18n
+i18n:
+	scripts/i18n-update
