@@ -1,7 +1,6 @@
 from . import (
     base,
     crm_backup_server_owned,
-    crm_backup_notify,
     crm_backup,
     crm_backup_audit,
     crm_backup_line,

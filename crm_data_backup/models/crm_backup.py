@@ -17,6 +17,7 @@ from odoo.tools import SQL, config, format_datetime, str2bool
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
 from ..engine.writer import BackupFileError, XlsxWriter
+from .notify import notify_requester, record_url
 from .request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class CrmBackup(models.Model):
 
     _name = "crm.backup"
     _description = "CRM Backup"
-    _inherit = ["crm.backup.server.owned", "mail.thread", "crm.backup.notify"]
+    _inherit = ["crm.backup.server.owned", "mail.thread"]
     _order = "id desc"
     # Nothing: backups are made by request_backup() and the job only.
     _user_fields = frozenset()
@@ -493,9 +494,7 @@ class CrmBackup(models.Model):
                                 "object_id": obj.id,
                                 "model_name": model_name,
                                 "record_count": entry["rows"],
-                                "archived_count": self._archived_rows(
-                                    senv, spec
-                                ),
+                                "archived_count": self._archived_rows(senv, spec),
                                 "file_name": entry.get("sheet")
                                 and f"backup.xlsx ({entry['sheet']})"
                                 or entry["name"],
@@ -645,7 +644,8 @@ class CrmBackup(models.Model):
         user = self.requested_by_id
         # in the requester's language and time zone: the message is theirs
         backup = self.with_context(lang=user.lang or self.env.lang)
-        backup._notify_requester(
+        notify_requester(
+            backup,
             user,
             backup.env._("Backup ready"),
             [
@@ -663,7 +663,7 @@ class CrmBackup(models.Model):
             ],
             [
                 (backup.env._("Download"), self._download_link()),
-                (backup.env._("Open the backup"), self._record_url()),
+                (backup.env._("Open the backup"), record_url(self)),
             ],
             "crm_data_backup.mt_backup_done",
             ("success", backup.env._("%(name)s can be downloaded.", name=self.name)),
@@ -692,7 +692,8 @@ class CrmBackup(models.Model):
         backup = self.with_context(lang=user.lang or self.env.lang)
         # the reason stays in the application (it may quote data): the
         # message, which may be e-mailed, links to it
-        backup._notify_requester(
+        notify_requester(
+            backup,
             user,
             backup.env._("Backup failed"),
             [
@@ -702,7 +703,7 @@ class CrmBackup(models.Model):
                     name=self.name,
                 )
             ],
-            [(backup.env._("Open the backup"), self._record_url())],
+            [(backup.env._("Open the backup"), record_url(self))],
             "crm_data_backup.mt_backup_failed",
             ("danger", reason),
         )

@@ -26,6 +26,7 @@ from ..engine.reader import BackupFileError, BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
 from ..orm.write_logic import write_logic
 from .fast_target import FastOrmTarget
+from .notify import notify_requester, record_url
 from .request_lock import RESTORE_REQUESTS, serialize_requests
 from .tracking_log import finalize_tracking, pending_tracking
 
@@ -372,7 +373,7 @@ class CrmBackupRestore(models.Model):
 
     _name = "crm.backup.restore"
     _description = "CRM Data Restore"
-    _inherit = ["crm.backup.server.owned", "mail.thread", "crm.backup.notify"]
+    _inherit = ["crm.backup.server.owned", "mail.thread"]
     _order = "id desc"
     _check_company_auto = True
     # What a user chooses; frozen once the identity check passed.
@@ -1868,11 +1869,12 @@ class CrmBackupRestore(models.Model):
     def _notify(self, title, message, kind, toast=None):
         """Tell who asked for the current job; ``toast``: the pop-up's text
         when it may say more than the message (default: the message)."""
-        self._notify_requester(
+        notify_requester(
+            self,
             self._job_user(),
             title,
             [message],
-            [(self.env._("Open the restore"), self._record_url())],
+            [(self.env._("Open the restore"), record_url(self))],
             "mail.mt_comment",
             (kind, toast or message),
         )

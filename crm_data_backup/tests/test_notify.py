@@ -210,7 +210,9 @@ class TestNotify(RestoreCase):
                 self.assertEqual(
                     line.active_count + line.archived_count, line.record_count
                 )
-        contacts = second.line_ids.filtered(lambda line: line.model_name == "res.partner")
+        contacts = second.line_ids.filtered(
+            lambda line: line.model_name == "res.partner"
+        )
         before = first.line_ids.filtered(
             lambda line: line.file_name == contacts[0].file_name
         )

@@ -11,7 +11,9 @@ class TestNotifyTour(HttpCase):
     def test_next_backup_hint_before_the_dialog(self):
         set_backup_params(self.env, min_interval_hours="24", file_format="csv")
         self.env["crm.backup"].search([]).unlink()
-        self.env["crm.backup"].with_user(self.env.ref("base.user_admin")).request_backup()
+        self.env["crm.backup"].with_user(
+            self.env.ref("base.user_admin")
+        ).request_backup()
         self.start_tour(
             "/odoo/action-crm_data_backup.crm_backup_action",
             "crm_backup_next_hint_tour",
@@ -25,12 +27,23 @@ class TestNotifyTour(HttpCase):
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         columns = ["id", "name"]
         data = make_zip(
-            [file_spec("contacts", "res.partner", columns, export_rows(partner, columns))],
+            [
+                file_spec(
+                    "contacts", "res.partner", columns, export_rows(partner, columns)
+                )
+            ],
             database_uuid=uuid,
         )
-        backup = self.env["crm.backup"].create({"name": "Filter backup", "state": "done"})
+        backup = self.env["crm.backup"].create(
+            {"name": "Filter backup", "state": "done"}
+        )
         backup.attachment_id = self.env["ir.attachment"].create(
-            {"name": "f.zip", "raw": data, "res_model": "crm.backup", "res_id": backup.id}
+            {
+                "name": "f.zip",
+                "raw": data,
+                "res_model": "crm.backup",
+                "res_id": backup.id,
+            }
         )
         contacts = self.env["crm.backup.object"].search([("key", "=", "contacts")])
         name_field = self.env["ir.model.fields"]._get("res.partner", "name")
