@@ -641,33 +641,43 @@ class CrmBackup(models.Model):
         return f"{self.get_base_url()}/crm_data_backup/download/{self.id}"
 
     def _announce_done(self):
+        self._announce()
+
+    def _announce(self, reason=None):
+        """Tell the requester the backup is ready, or failed (``reason``)."""
         user = self.requested_by_id
         # in the requester's language and time zone: the message is theirs
         backup = self.with_context(lang=user.lang or self.env.lang)
-        notify_requester(
-            backup,
-            user,
-            backup.env._("Backup ready"),
-            [
-                backup.env._(
-                    "Your backup %(name)s is ready (%(count)s records, "
-                    "%(archived)s of them archived). It can be downloaded "
-                    "until %(date)s.",
-                    name=self.name,
-                    count=self.record_count,
-                    archived=self.archived_count,
-                    date=format_datetime(
-                        backup.env, self.expiration_date, tz=user.tz or "UTC"
-                    ),
-                )
-            ],
-            [
-                (backup.env._("Download"), self._download_link()),
-                (backup.env._("Open the backup"), record_url(self)),
-            ],
-            "crm_data_backup.mt_backup_done",
-            ("success", backup.env._("%(name)s can be downloaded.", name=self.name)),
-        )
+        links = [(backup.env._("Open the backup"), record_url(self))]
+        if reason is None:
+            title = backup.env._("Backup ready")
+            line = backup.env._(
+                "Your backup %(name)s is ready (%(count)s records, %(archived)s "
+                "of them archived). It can be downloaded until %(date)s.",
+                name=self.name,
+                count=self.record_count,
+                archived=self.archived_count,
+                date=format_datetime(
+                    backup.env, self.expiration_date, tz=user.tz or "UTC"
+                ),
+            )
+            links.insert(0, (backup.env._("Download"), self._download_link()))
+            subtype = "crm_data_backup.mt_backup_done"
+            toast = (
+                "success",
+                backup.env._("%(name)s can be downloaded.", name=self.name),
+            )
+        else:
+            title = backup.env._("Backup failed")
+            # the reason stays in the application (it may quote data): the
+            # message, which may be e-mailed, links to it
+            line = backup.env._(
+                "The backup %(name)s failed; no file was kept. The backup says why.",
+                name=self.name,
+            )
+            subtype = "crm_data_backup.mt_backup_failed"
+            toast = ("danger", reason)
+        notify_requester(backup, user, title, [line], links, subtype, toast)
 
     def _fail(self, reason):
         """Mark failed with ``reason``, drop any file, tell the requester."""
@@ -688,25 +698,7 @@ class CrmBackup(models.Model):
             user_id=self.requested_by_id.id or self.env.uid,
             details=reason,
         )
-        user = self.requested_by_id
-        backup = self.with_context(lang=user.lang or self.env.lang)
-        # the reason stays in the application (it may quote data): the
-        # message, which may be e-mailed, links to it
-        notify_requester(
-            backup,
-            user,
-            backup.env._("Backup failed"),
-            [
-                backup.env._(
-                    "The backup %(name)s failed; no file was kept. The backup "
-                    "says why.",
-                    name=self.name,
-                )
-            ],
-            [(backup.env._("Open the backup"), record_url(self))],
-            "crm_data_backup.mt_backup_failed",
-            ("danger", reason),
-        )
+        self._announce(reason)
 
     # -- expiry and schedule --------------------------------------------------
     @api.model

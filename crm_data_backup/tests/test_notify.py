@@ -26,21 +26,19 @@ class TestNotify(RestoreCase):
     def setUpClass(cls):
         super().setUpClass()
         set_backup_params(cls.env, min_interval_hours="0", file_format="csv")
-        cls.inbox_user = new_test_user(
-            cls.env,
-            login="notify_inbox",
-            groups=GROUPS,
-            notification_type="inbox",
-            email="notify_inbox@example.com",
-            tz="Europe/Paris",
-        )
-        cls.email_user = new_test_user(
-            cls.env,
-            login="notify_email",
-            groups=GROUPS,
-            notification_type="email",
-            email="notify_email@example.com",
-            tz="America/New_York",
+        cls.inbox_user, cls.email_user = (
+            new_test_user(
+                cls.env,
+                login=f"notify_{preference}",
+                groups=GROUPS,
+                notification_type=preference,
+                email=f"notify_{preference}@example.com",
+                tz=tz,
+            )
+            for preference, tz in (
+                ("inbox", "Europe/Paris"),
+                ("email", "America/New_York"),
+            )
         )
         cls.contact = cls.env["res.partner"].create(
             {"name": "Notified Contact", "phone": SECRET_PHONE}
