@@ -100,8 +100,10 @@ class TestNotify(RestoreCase):
         return messages[:1]
 
     def restore_as(self, user):
+        """A reviewed restore of the secret phone, made by ``user``."""
+        self.contact.phone = SECRET_PHONE
         data = self.backup_zip("contacts", self.contact, ["id", "name", "phone"])
-        self.contact.phone = "+1 changed since"
+        self.contact.phone = f"+1 changed for {user.login}"
         # made by the user, from a browser that gives their time zone
         self.Restore = self.Restore.with_user(user).with_context(tz=user.tz)
         restore = self.new_restore("contacts", data, ["phone"])
@@ -136,17 +138,21 @@ class TestNotify(RestoreCase):
                 self.assertNotIn(backup.error_message, message.body)
 
     # -- restores and undos -----------------------------------------------------
-    def test_restore_and_undo_reach_inbox_user(self):
-        restore = self.restore_as(self.inbox_user)
-        self.assertTrue(self.run_restore(restore), restore.error_message)
-        done = self.message(restore)
-        self.assertIn("1 records restored", done.body)
-        self.assertReaches(done, self.inbox_user)
-        self.assertIn("/mail/view?model=crm.backup.restore", done.body)
-        self.assertTrue(self.run_restore(restore, "undo"), restore.error_message)
-        undone = self.message(restore) - done
-        self.assertIn("1 records put back", undone.body)
-        self.assertReaches(undone, self.inbox_user)
+    def test_restore_and_undo_reach_inbox_and_email_users(self):
+        for user in (self.inbox_user, self.email_user):
+            with self.subTest(preference=user.notification_type):
+                restore = self.restore_as(user)
+                self.assertTrue(self.run_restore(restore), restore.error_message)
+                done = self.message(restore)
+                self.assertIn("1 records restored", done.body)
+                self.assertReaches(done, user)
+                self.assertIn("/mail/view?model=crm.backup.restore", done.body)
+                self.assertTrue(
+                    self.run_restore(restore, "undo"), restore.error_message
+                )
+                undone = self.message(restore) - done
+                self.assertIn("1 records put back", undone.body)
+                self.assertReaches(undone, user)
 
     def test_restore_failure_emailed_without_values(self):
         restore = self.restore_as(self.email_user)
