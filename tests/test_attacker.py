@@ -698,6 +698,7 @@ BACKUP_SERVER_FIELDS = (
     "state",
     "attachment_id",
     "record_count",
+    "archived_count",
     "requested_by_id",
     "expiration_date",
     "file_size",
@@ -724,6 +725,7 @@ def test_backup_server_fields_are_not_writable(
         "state": "expired",
         "attachment_id": other_attachment,
         "record_count": 424242,
+        "archived_count": 424242,
         "requested_by_id": users["settings_admin"]["uid"],
         "expiration_date": "2999-01-01 00:00:00",
         "file_size": 1.0,
@@ -740,6 +742,23 @@ def test_backup_server_fields_are_not_writable(
             ("AccessError", "UserError"),
         )
     assert error, f"the backup's {field} was written by RPC"
+
+
+def test_backup_line_counts_are_not_made_by_rpc(
+    admin, throwaway_backups, e2e_db, registry
+):
+    (backup_id, _attachment), _other = throwaway_backups
+    with _attack(e2e_db, registry, "create backup line counts") as attack:
+        attack.keep("its lines", "crm_backup_line", "backup_id = %s", backup_id)
+        error = _refusal(
+            lambda: admin.client.call(
+                "crm.backup.line",
+                "create",
+                {"backup_id": backup_id, "record_count": 5, "archived_count": 4},
+            ),
+            ("AccessError",),
+        )
+    assert error, "a backup line (its counts) was made by RPC"
 
 
 @pytest.mark.parametrize(

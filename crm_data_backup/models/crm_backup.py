@@ -10,15 +10,14 @@ import tempfile
 import threading
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import SUPERUSER_ID, Command, _, api, fields, models, release
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import config, format_datetime, str2bool
+from odoo.tools import SQL, config, format_datetime, str2bool
 
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
 from ..engine.writer import BackupFileError, XlsxWriter
+from .notify import notify_requester, record_url
 from .request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
@@ -102,7 +101,14 @@ class CrmBackup(models.Model):
     )
     done_date = fields.Datetime(readonly=True, help="When the backup was finished.")
     record_count = fields.Integer(
-        readonly=True, help="How many records the backup holds, all files together."
+        readonly=True,
+        help="How many records the backup holds, all files together, archived "
+        "ones included.",
+    )
+    archived_count = fields.Integer(
+        "Archived records",
+        readonly=True,
+        help="How many of the records were archived (they are in the backup too).",
     )
     file_size = fields.Float(
         digits=(20, 0),
@@ -157,7 +163,9 @@ class CrmBackup(models.Model):
 
     # -- requesting -----------------------------------------------------------
     def action_open_create_wizard(self):
-        # a list header button: called with the (possibly empty) selection
+        # a list header button: called with the (possibly empty) selection;
+        # the frequency limit is told before the dialog, not after it
+        self._check_next_allowed()
         return self.env["ir.actions.act_window"]._for_xml_id(
             "crm_data_backup.crm_backup_create_wizard_action"
         )
@@ -179,23 +187,41 @@ class CrmBackup(models.Model):
         return allowed if allowed > fields.Datetime.now() else None
 
     @api.model
+    def _next_allowed_text(self):
+        """The next allowed backup time in the user's time zone (None: now)."""
+        allowed = self._next_allowed_date()
+        if not allowed:
+            return None
+        return format_datetime(self.env, allowed, tz=self.env.user.tz or "UTC")
+
+    @api.model
+    def _check_next_allowed(self):
+        allowed = self._next_allowed_text()
+        if allowed:
+            raise UserError(
+                _(
+                    "A backup was made recently. The next backup can be requested "
+                    "on %(date)s.",
+                    date=allowed,
+                )
+            )
+
+    @api.model
+    def get_next_backup_hint(self):
+        """Text for the Backups list: when the next backup may be requested
+        (False: now). Called by the list, for the backup group only."""
+        self.check_access("create")
+        allowed = self._next_allowed_text()
+        return allowed and _("Next backup possible after %(date)s.", date=allowed)
+
+    @api.model
     @api.returns("self", lambda backup: backup.id)
     def request_backup(self, scheduled=False):
         """Queue a backup (frequency limit enforced) and wake the job up."""
         self.check_access("create")
         # Two requests at once must not both pass the limit.
         serialize_requests(self.env, BACKUP_REQUESTS)
-        allowed = self._next_allowed_date()
-        if allowed:
-            raise UserError(
-                _(
-                    "A backup was made recently. The next backup can be requested "
-                    "on %(date)s.",
-                    date=format_datetime(
-                        self.env, allowed, tz=self.env.user.tz or "UTC"
-                    ),
-                )
-            )
+        self._check_next_allowed()
         now = fields.Datetime.now()
         # named in the requester's time zone, like the dates the screens show
         local_now = fields.Datetime.context_timestamp(self, now)
@@ -468,6 +494,7 @@ class CrmBackup(models.Model):
                                 "object_id": obj.id,
                                 "model_name": model_name,
                                 "record_count": entry["rows"],
+                                "archived_count": self._archived_rows(senv, spec),
                                 "file_name": entry.get("sheet")
                                 and f"backup.xlsx ({entry['sheet']})"
                                 or entry["name"],
@@ -494,6 +521,23 @@ class CrmBackup(models.Model):
             with contextlib.suppress(OSError):
                 os.unlink(xlsx_path)
         return {"lines": lines}
+
+    @api.model
+    def _archived_rows(self, senv, spec):
+        """How many records of the file are archived (0: none can be)."""
+        model = senv[spec.model]
+        active = model._active_name
+        if not active or not model._fields[active].store:
+            return 0
+        senv.cr.execute(
+            SQL(
+                "SELECT count(*) FROM %s WHERE (%s) AND %s IS NOT TRUE",
+                SQL(spec.from_sql),
+                SQL(spec.where_sql),
+                SQL.identifier(spec.alias, active),
+            )
+        )
+        return senv.cr.fetchone()[0]
 
     @api.model
     def _export_object(self, exporter, spec, archive, key, xlsx=None, protect=False):
@@ -537,6 +581,7 @@ class CrmBackup(models.Model):
                 "progress": 100.0,
                 "file_size": size,
                 "record_count": sum(v["record_count"] for v in result["lines"]),
+                "archived_count": sum(v["archived_count"] for v in result["lines"]),
                 "line_ids": [(5, 0, 0)] + [(0, 0, v) for v in result["lines"]],
             }
         )
@@ -591,41 +636,48 @@ class CrmBackup(models.Model):
         return attachment
 
     # -- outcome messages -----------------------------------------------------
-    def _requester_partner_ids(self):
-        partner = self.requested_by_id.partner_id
-        return partner.ids if partner else []
+    def _download_link(self):
+        """Absolute address of the zip, usable from a mail client."""
+        return f"{self.get_base_url()}/crm_data_backup/download/{self.id}"
 
     def _announce_done(self):
-        url = f"/crm_data_backup/download/{self.id}"
-        body = Markup("<p>%s</p><p><a href='%s' class='btn btn-primary'>%s</a></p>") % (
-            _(
-                "Your backup %(name)s is ready (%(count)s records). It can be "
-                "downloaded until %(date)s.",
+        self._announce()
+
+    def _announce(self, reason=None):
+        """Tell the requester the backup is ready, or failed (``reason``)."""
+        user = self.requested_by_id
+        # in the requester's language and time zone: the message is theirs
+        backup = self.with_context(lang=user.lang or self.env.lang)
+        links = [(backup.env._("Open the backup"), record_url(self))]
+        if reason is None:
+            title = backup.env._("Backup ready")
+            line = backup.env._(
+                "Your backup %(name)s is ready (%(count)s records, %(archived)s "
+                "of them archived). It can be downloaded until %(date)s.",
                 name=self.name,
                 count=self.record_count,
+                archived=self.archived_count,
                 date=format_datetime(
-                    self.env, self.expiration_date, tz=self.requested_by_id.tz or "UTC"
+                    backup.env, self.expiration_date, tz=user.tz or "UTC"
                 ),
-            ),
-            url,
-            _("Download"),
-        )
-        self.message_post(  # pylint: disable=no-member
-            body=body,
-            subtype_xmlid="crm_data_backup.mt_backup_done",
-            partner_ids=self._requester_partner_ids(),
-            message_type="notification",
-        )
-        if self.requested_by_id:
-            self.requested_by_id._bus_send(
-                "simple_notification",
-                {
-                    "type": "success",
-                    "title": _("Backup ready"),
-                    "message": _("%(name)s can be downloaded.", name=self.name),
-                    "sticky": False,
-                },
             )
+            links.insert(0, (backup.env._("Download"), self._download_link()))
+            subtype = "crm_data_backup.mt_backup_done"
+            toast = (
+                "success",
+                backup.env._("%(name)s can be downloaded.", name=self.name),
+            )
+        else:
+            title = backup.env._("Backup failed")
+            # the reason stays in the application (it may quote data): the
+            # message, which may be e-mailed, links to it
+            line = backup.env._(
+                "The backup %(name)s failed; no file was kept. The backup says why.",
+                name=self.name,
+            )
+            subtype = "crm_data_backup.mt_backup_failed"
+            toast = ("danger", reason)
+        notify_requester(backup, user, title, [line], links, subtype, toast)
 
     def _fail(self, reason):
         """Mark failed with ``reason``, drop any file, tell the requester."""
@@ -646,23 +698,7 @@ class CrmBackup(models.Model):
             user_id=self.requested_by_id.id or self.env.uid,
             details=reason,
         )
-        self.message_post(  # pylint: disable=no-member
-            body=Markup("<p>%s</p><p>%s</p>")
-            % (_("The backup %(name)s failed.", name=self.name), reason),
-            subtype_xmlid="crm_data_backup.mt_backup_failed",
-            partner_ids=self._requester_partner_ids(),
-            message_type="notification",
-        )
-        if self.requested_by_id:
-            self.requested_by_id._bus_send(
-                "simple_notification",
-                {
-                    "type": "danger",
-                    "title": _("Backup failed"),
-                    "message": reason,
-                    "sticky": True,
-                },
-            )
+        self._announce(reason)
 
     # -- expiry and schedule --------------------------------------------------
     @api.model

@@ -1,6 +1,6 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CrmBackupLine(models.Model):
@@ -22,5 +22,20 @@ class CrmBackupLine(models.Model):
         "crm.backup.object", ondelete="set null", help="The object saved in this file."
     )
     model_name = fields.Char(help="Technical name of the model saved in this file.")
-    record_count = fields.Integer(help="How many records the file holds.")
+    record_count = fields.Integer(
+        help="How many records the file holds, archived ones included."
+    )
+    archived_count = fields.Integer(
+        "Archived", help="How many of the file's records are archived."
+    )
+    active_count = fields.Integer(
+        "Active",
+        compute="_compute_active_count",
+        help="How many of the file's records are active (not archived).",
+    )
     file_name = fields.Char(help="Name of the file inside the zip.")
+
+    @api.depends("record_count", "archived_count")
+    def _compute_active_count(self):
+        for line in self:
+            line.active_count = line.record_count - line.archived_count

@@ -12,7 +12,7 @@ import threading
 import time
 
 import psycopg2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from psycopg2 import errorcodes
 
 from odoo import SUPERUSER_ID, _, api, fields, models, tools
@@ -26,6 +26,7 @@ from ..engine.reader import BackupFileError, BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
 from ..orm.write_logic import write_logic
 from .fast_target import FastOrmTarget
+from .notify import notify_requester, record_url
 from .request_lock import RESTORE_REQUESTS, serialize_requests
 from .tracking_log import finalize_tracking, pending_tracking
 
@@ -386,7 +387,8 @@ class CrmBackupRestore(models.Model):
         store=True,
         precompute=True,
         readonly=False,
-        help='Name of the restore job, like "Data Restore - Deal".',
+        help='Name of the restore job, like "Data Restore - Deal - 2026-11-30 '
+        "14:05\" (the object and when it was made, in the user's time zone).",
     )
     source = fields.Selection(
         [("backup", "A backup"), ("upload", "A backup file I upload")],
@@ -633,7 +635,15 @@ class CrmBackupRestore(models.Model):
             label = OBJECT_SINGULAR.get(obj.key)
             if obj.is_custom and restore.custom_model_id:
                 label = restore.custom_model_id.name
-            restore.name = _("Data Restore - %s", _(label) if label else obj.name)
+            # the date tells apart the restores of one object
+            made = fields.Datetime.context_timestamp(
+                restore, restore.create_date or fields.Datetime.now()
+            )
+            restore.name = _(
+                "Data Restore - %(object)s - %(date)s",
+                object=_(label) if label else obj.name,
+                date=made.strftime("%Y-%m-%d %H:%M"),
+            )
 
     @api.depends("object_id", "custom_model_id")
     def _compute_model_name(self):
@@ -1561,11 +1571,12 @@ class CrmBackupRestore(models.Model):
             record_count=result["records_written"] + result["records_created"],
             details=details,
         )
-        self._notify(
-            _("Restore done"),
-            _(
+        notice = self._notice_env()
+        notice._notify(
+            notice.env._("Restore done"),
+            notice.env._(
                 "%(name)s: %(written)s records restored, %(created)s recreated, "
-                "%(conflicts)s conflicts skipped.",
+                "%(conflicts)s conflicts skipped. It can be undone from the restore.",
                 name=self.name,
                 written=result["records_written"],
                 created=result["records_created"],
@@ -1669,18 +1680,7 @@ class CrmBackupRestore(models.Model):
             self._fail("undo", exc)
             return False
         self.sudo().write({"state": "undone", "date_undone": fields.Datetime.now()})
-        kept_text = False
-        if kept == 1:
-            kept_text = _(
-                "1 record changed again since the restore: its new values "
-                "were left as they are."
-            )
-        elif kept:
-            kept_text = _(
-                "%s records changed again since the restore: their new values "
-                "were left as they are.",
-                kept,
-            )
+        kept_text = self._kept_text(kept)
         self.env["crm.backup.audit"]._log(
             "restore_undone",
             backup_id=self.backup_id.id or False,
@@ -1691,24 +1691,40 @@ class CrmBackupRestore(models.Model):
             record_count=count,
             details=kept_text,
         )
-        self._notify(
-            _("Restore undone"),
+        notice = self._notice_env()
+        notice._notify(
+            notice.env._("Restore undone"),
             " ".join(
                 filter(
                     None,
                     (
-                        _(
+                        notice.env._(
                             "%(name)s: %(count)s records put back.",
                             name=self.name,
                             count=count,
                         ),
-                        kept_text,
+                        notice._kept_text(kept),
                     ),
                 )
             ),
             "success",
         )
         return True
+
+    def _kept_text(self, kept):
+        """What an undo left as it is, in the environment's language."""
+        if kept == 1:
+            return self.env._(
+                "1 record changed again since the restore: its new values "
+                "were left as they are."
+            )
+        if kept:
+            return self.env._(
+                "%s records changed again since the restore: their new values "
+                "were left as they are.",
+                kept,
+            )
+        return False
 
     def _apply_undo(self):
         """Put back the saved values; returns (records, field names written)."""
@@ -1825,38 +1841,40 @@ class CrmBackupRestore(models.Model):
             field_names=",".join(self.field_ids.mapped("name")),
             details=f"{job}: {message}",
         )
-        self._notify(
-            _("Restore failed"),
-            _(
+        notice = self._notice_env()
+        notice._notify(
+            notice.env._("Restore failed"),
+            # the error may quote values: the message, which may be e-mailed,
+            # links to the restore that shows it
+            notice.env._(
+                "%(name)s failed; nothing was changed. The restore says why.",
+                name=self.name,
+            ),
+            "danger",
+            toast=notice.env._(
                 "%(name)s failed; nothing was changed. %(why)s",
                 name=self.name,
                 why=message,
             ),
-            "danger",
         )
 
     def _job_user(self):
         """Who asked for the current job (restore or undo)."""
         return self.undone_by_id if self.job == "undo" else self.requested_by_id
 
-    def _notify(self, title, message, kind):
-        user = self._job_user()
-        # Posted by the system: the requester may have no email address.
-        self.sudo().message_post(  # pylint: disable=no-member
-            author_id=self.env.ref("base.partner_root").id,
-            body=Markup("<p>%s</p>") % escape(message),
-            subject=title,
-            partner_ids=user.partner_id.ids,
-            message_type="notification",
-            subtype_xmlid="mail.mt_comment",
+    def _notice_env(self):
+        """This restore in the language of who asked for the current job."""
+        return self.with_context(lang=self._job_user().lang or self.env.lang)
+
+    def _notify(self, title, message, kind, toast=None):
+        """Tell who asked for the current job; ``toast``: the pop-up's text
+        when it may say more than the message (default: the message)."""
+        notify_requester(
+            self,
+            self._job_user(),
+            title,
+            [message],
+            [(self.env._("Open the restore"), record_url(self))],
+            "mail.mt_comment",
+            (kind, toast or message),
         )
-        if user:
-            user._bus_send(
-                "simple_notification",
-                {
-                    "type": kind,
-                    "title": title,
-                    "message": message,
-                    "sticky": kind == "danger",
-                },
-            )

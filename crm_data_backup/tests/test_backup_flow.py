@@ -300,8 +300,9 @@ class TestBackupFlow(BackupCommon):
             attachments,
         )
         self.assertTrue(self.audit("backup_failed", backup))
+        # the reason stays in the backup: the message, maybe e-mailed, links to it
         message = backup.message_ids.filtered(
-            lambda m: "CSV backup format" in (m.body or "")
+            lambda m: m.subtype_id == self.env.ref("crm_data_backup.mt_backup_failed")
         )
         self.assertIn(backup.requested_by_id.partner_id, message.partner_ids)
 

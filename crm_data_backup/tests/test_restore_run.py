@@ -401,7 +401,9 @@ class TestRestoreRun(RestoreCase):
 
     def test_name(self):
         restore = self.new_restore("deals", self.backup(), [], model="crm.lead")
-        self.assertEqual(restore.name, "Data Restore - Deal")
+        self.assertRegex(
+            restore.name, r"^Data Restore - Deal - \d{4}-\d\d-\d\d \d\d:\d\d$"
+        )
 
     def clear_ref(self):
         # Without the ORM, or the automation would set it again.
