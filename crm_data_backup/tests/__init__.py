@@ -2,6 +2,7 @@ from . import test_access
 from . import test_audit
 from . import test_menu_tour
 from . import test_plan_display
+from . import test_plan_display_tour
 from . import test_backup_access
 from . import test_backup_export_csv
 from . import test_backup_exporter
