@@ -1261,9 +1261,7 @@ class CrmBackupRestore(models.Model):
                         (
                             record_name,
                             spec.label,
-                            self._display(
-                                spec, before[res_id].get(name), live[res_id]
-                            ),
+                            self._display(spec, before[res_id].get(name), live[res_id]),
                             self._display(spec, after, live[res_id]) or _("(empty)"),
                         )
                     ):
@@ -1310,9 +1308,7 @@ class CrmBackupRestore(models.Model):
         deleted = book.add_worksheet(_("Deleted since the backup")[:31])
         for col, text in enumerate((_("Record"), _("External ID"))):
             deleted.write_string(0, col, text, bold)
-        for line, row in enumerate(
-            self._deleted_rows(plan, PLAN_SHEET_ROWS), start=1
-        ):
+        for line, row in enumerate(self._deleted_rows(plan, PLAN_SHEET_ROWS), start=1):
             for col, text in enumerate(row):
                 deleted.write_string(line, col, text)
         book.close()

@@ -51,9 +51,7 @@ class TestValueDisplay(RestoreCase):
 
     def test_float_digits(self):
         # digits of the field (10, 7); none: as many as the value needs
-        self.assertEqual(
-            self.show("contacts", "partner_latitude", 50.85), "50.8500000"
-        )
+        self.assertEqual(self.show("contacts", "partner_latitude", 50.85), "50.8500000")
         self.assertEqual(self.show("deals", "probability", 12.5), "12.5")
         self.assertEqual(self.show("deals", "probability", 1000.0), "1,000")
         self.assertEqual(self.show("deals", "color", 12345), "12,345")
@@ -85,9 +83,7 @@ class TestValueDisplay(RestoreCase):
         user = self.env["res.users"].create({"name": "Sally Seller", "login": "ss"})
         self.assertEqual(self.show("deals", "user_id", user.id), "Sally Seller")
         tags = self.env["crm.tag"].create([{"name": "Hot"}, {"name": "Big"}])
-        self.assertEqual(
-            self.show("deals", "tag_ids", frozenset(tags.ids)), "Hot, Big"
-        )
+        self.assertEqual(self.show("deals", "tag_ids", frozenset(tags.ids)), "Hot, Big")
         self.assertEqual(self.show("deals", "tag_ids", frozenset()), "")
 
     def test_text_and_html(self):
@@ -148,9 +144,7 @@ class TestPlanOfDeals(RestoreCase):
         # the html field stores the no-break space as an entity
         self.assertIn("<td>$&nbsp;5.00</td><td>$&nbsp;99,999.00</td>", html)
         self.assertNotIn("99999.0", html)
-        self.assertIn(
-            f'<span title="{self.gone_xmlid}">Deleted Deal Zeta</span>', html
-        )
+        self.assertIn(f'<span title="{self.gone_xmlid}">Deleted Deal Zeta</span>', html)
 
     def test_plan_summary_in_audit(self):
         audit = self.env["crm.backup.audit"].search(
@@ -196,7 +190,11 @@ class TestRelatedNames(RestoreCase):
     def test_many2many_by_name(self):
         tags = self.env["crm.tag"].create([{"name": "Warm"}, {"name": "Cold"}])
         deal = self.env["crm.lead"].create(
-            {"name": "Tagged", "type": "opportunity", "tag_ids": [Command.set(tags.ids)]}
+            {
+                "name": "Tagged",
+                "type": "opportunity",
+                "tag_ids": [Command.set(tags.ids)],
+            }
         )
         data = self.backup_zip("deals", deal, ["id", "tag_ids/id"])
         deal.tag_ids = [Command.unlink(tags[1].id)]

@@ -27,7 +27,10 @@ class TestPlanDisplayTour(HttpCase):
         deals[1].unlink()
         deals_object = self.env["crm.backup.object"].search([("key", "=", "deals")])
         field_ids = self.env["ir.model.fields"].search(
-            [("model", "=", "crm.lead"), ("name", "in", ["priority", "expected_revenue"])]
+            [
+                ("model", "=", "crm.lead"),
+                ("name", "in", ["priority", "expected_revenue"]),
+            ]
         )
         restore = self.env["crm.backup.restore"].create(
             {

@@ -5,7 +5,9 @@ import {registry} from "@web/core/registry";
 // deleted deals by name, and audit entries are named by their action's label.
 function noRawValue() {
     const cells = [...document.querySelectorAll(".o_crm_restore_samples td")];
-    const raw = cells.map((td) => td.textContent.trim()).filter((text) => ["0", "3", "5.0", "99999.0"].includes(text));
+    const raw = cells
+        .map((td) => td.textContent.trim())
+        .filter((text) => ["0", "3", "5.0", "99999.0"].includes(text));
     if (raw.length) {
         throw new Error(`Raw values in the plan: ${raw.join(", ")}`);
     }
