@@ -75,6 +75,19 @@ class TestValueDisplay(RestoreCase):
             self.show("deals", "date_closed", value, tz="UTC"), "07/01/2026 10:00:00"
         )
 
+    def test_user_lang_formats(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.assertEqual(
+            self.show(
+                "deals", "date_deadline", datetime.date(2026, 12, 1), lang="fr_FR"
+            ),
+            "01/12/2026",
+        )
+        sep = self.env["res.lang"]._lang_get("fr_FR").thousands_sep
+        self.assertEqual(
+            self.show("deals", "probability", 1234.5, lang="fr_FR"), f"1{sep}234,5"
+        )
+
     def test_boolean_yes_no(self):
         self.assertEqual(self.show("contacts", "is_company", True), "Yes")
         self.assertEqual(self.show("contacts", "is_company", False), "No")
