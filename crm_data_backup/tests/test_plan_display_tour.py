@@ -42,6 +42,9 @@ class TestPlanDisplayTour(HttpCase):
             }
         )
         restore.action_plan()
+        self.env["crm.backup"].create(
+            {"name": "Sized backup", "state": "done", "file_size": 20173}
+        )
         self.start_tour(
             f"/odoo/action-crm_data_backup.crm_backup_restore_action/{restore.id}",
             "crm_plan_display_tour",

@@ -2,7 +2,8 @@
 import {registry} from "@web/core/registry";
 
 // The plan of a deals restore shows labels and amounts as users read them,
-// deleted deals by name, and audit entries are named by their action's label.
+// deleted deals by name; audit entries are named by their action's label and
+// backup sizes read as 19.7 kB.
 function noRawValue() {
     const cells = [...document.querySelectorAll(".o_crm_restore_samples td")];
     const raw = cells
@@ -41,6 +42,15 @@ registry.category("web_tour.tours").add("crm_plan_display_tour", {
         {
             content: "The breadcrumb names the entry by its action's label",
             trigger: '.o_breadcrumb .active:contains("Restore planned")',
+        },
+        {
+            content: "Open the backups",
+            trigger: "body",
+            run: "goToUrl /odoo/action-crm_data_backup.crm_backup_action",
+        },
+        {
+            content: "A backup's size reads in kB, one decimal",
+            trigger: '.o_data_row:has(td:contains("Sized backup")) td[name="file_size"]:contains("19.7 kB")',
         },
     ],
 });
