@@ -26,7 +26,7 @@ from ..engine.reader import BackupFileError, BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
 from ..orm.write_logic import write_logic
 from .fast_target import FastOrmTarget
-from .formatting import format_value
+from .formatting import ValueFormatter
 from .request_lock import RESTORE_REQUESTS, serialize_requests
 from .tracking_log import finalize_tracking, pending_tracking
 
@@ -1096,17 +1096,19 @@ class CrmBackupRestore(models.Model):
             }
         )
 
-    def _display(self, spec, value, record=None):
+    def _display(self, spec, value, record=None, formatter=None):
         """``value`` of the field of ``spec`` as the user reads it (labels,
         amounts, dates in their language and time zone); ``record``: the live
-        record, whose currency an amount is in."""
+        record, whose currency an amount is in; ``formatter``: a ValueFormatter
+        kept for many values."""
         field = self.env[self.model_name]._fields[spec.name]
         currency = None
         if field.type == "monetary" and record:
             currency_field = field.get_currency_field(record)
             if currency_field:
                 currency = record[currency_field]
-        return format_value(self.env, field, value, currency or None)
+        formatter = formatter or ValueFormatter(self.env)
+        return formatter(field, value, currency or None)
 
     def _live(self, ids):
         """``{id: record}`` of live records, read together."""
@@ -1125,15 +1127,17 @@ class CrmBackupRestore(models.Model):
         ids = [sample[1] for sample in plan.samples]
         names = self._display_names(ids)
         live = self._live(ids)
+        show = ValueFormatter(self.env)
         rows = []
         for xmlid, res_id, name, before, after in plan.samples:
             spec = by_name[name]
+            record = live[res_id]
             rows.append(
                 (
                     names[res_id] or xmlid,
                     spec.label,
-                    self._display(spec, before, live[res_id]),
-                    self._display(spec, after, live[res_id]) or _("(empty)"),
+                    self._display(spec, before, record, show),
+                    self._display(spec, after, record, show) or _("(empty)"),
                 )
             )
         return rows
@@ -1245,24 +1249,26 @@ class CrmBackupRestore(models.Model):
             spec.name: spec for spec in self._field_specs(self.field_ids.mapped("name"))
         }
         lines = [1]  # next row of the Changes sheet
+        show = ValueFormatter(self.env)
 
         def write_changes(changes, before):
             if lines[0] > PLAN_SHEET_ROWS:
                 return
-            record_names = self._display_names(list(changes))
             live = self._live(list(changes))
             for res_id, values in changes.items():
                 if lines[0] > PLAN_SHEET_ROWS:
                     return
-                record_name = record_names[res_id] or str(res_id)
+                record = live[res_id]
+                record_name = record.display_name or str(res_id)
                 for name, after in values.items():
                     spec = by_name[name]
+                    now = before[res_id].get(name)
                     for col, text in enumerate(
                         (
                             record_name,
                             spec.label,
-                            self._display(spec, before[res_id].get(name), live[res_id]),
-                            self._display(spec, after, live[res_id]) or _("(empty)"),
+                            self._display(spec, now, record, show),
+                            self._display(spec, after, record, show) or _("(empty)"),
                         )
                     ):
                         samples.write_string(lines[0], col, text or "")
