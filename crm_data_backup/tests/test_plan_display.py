@@ -214,3 +214,15 @@ class TestRelatedNames(RestoreCase):
         restore = self.new_restore("deals", data, ["tag_ids"])
         restore.action_plan()
         self.assertIn("<td>Warm</td><td>Warm, Cold</td>", restore.plan_html)
+
+    def test_deleted_name_escaped(self):
+        """A deleted record's name comes from the backup file: shown as text."""
+        deal = self.env["crm.lead"].create(
+            {"name": '<img src=x onerror="alert(1)">', "type": "opportunity"}
+        )
+        data = self.backup_zip("deals", deal, ["id", "name", "priority"])
+        deal.unlink()
+        restore = self.new_restore("deals", data, ["priority"])
+        restore.action_plan()
+        self.assertIn("&lt;img src=x", restore.plan_html)
+        self.assertNotIn("<img", restore.plan_html)
