@@ -37,6 +37,7 @@ class Plan:
     backup_count: int = 0
     matched_count: int = 0
     deleted: dict = field(default_factory=dict)  # xmlid -> {field: target value}
+    deleted_names: dict = field(default_factory=dict)  # xmlid -> name in the backup
     created_since_count: int = 0
     conflicts: list = field(default_factory=list)  # first conflicts, for display
     conflict_count: int = 0
@@ -121,8 +122,11 @@ class Planner:
         batch_size=5000,
         recreate_fields=None,
         changed_after=None,
+        name_field=None,
     ):
         self.model = model
+        # The backup's column naming a record: deleted records are listed by it.
+        self.name_field = name_field
         # When the plan was reviewed: records written since are conflicts
         # (``live.changed_after(ids, when) -> ids``), never overwritten.
         self.changed_after = changed_after
@@ -244,6 +248,8 @@ class Planner:
                     elif not reason:
                         targets[spec.name] = target
                 plan.deleted[xmlid] = targets
+                if self.name_field:
+                    plan.deleted_names[xmlid] = values.get(self.name_field) or ""
                 continue
             plan.matched_count += 1
             current = live_values.get(res_id, {})

@@ -17,6 +17,7 @@ from odoo.tools import SQL, config, format_datetime, str2bool
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
 from ..engine.writer import BackupFileError, XlsxWriter
+from .formatting import human_size
 from .notify import notify_requester, record_url
 from .request_lock import BACKUP_REQUESTS, serialize_requests
 
@@ -590,10 +591,14 @@ class CrmBackup(models.Model):
             backup_id=self.id,
             user_id=self.requested_by_id.id or self.env.uid,
             record_count=self.record_count,
-            details=_(
-                "%(files)s files, %(size)s bytes",
-                files=len(result["lines"]),
-                size=size,
+            details=(
+                _("1 file, %s", human_size(self.env, size))
+                if len(result["lines"]) == 1
+                else _(
+                    "%(files)s files, %(size)s",
+                    files=len(result["lines"]),
+                    size=human_size(self.env, size),
+                )
             ),
         )
         self._announce_done()

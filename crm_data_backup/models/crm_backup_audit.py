@@ -90,6 +90,14 @@ class CrmBackupAudit(models.Model):
         "its users read the entry.",
     )
 
+    @api.depends("action")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        # the action as users read it (breadcrumbs, links), not its key
+        labels = dict(self._fields["action"]._description_selection(self.env))
+        for entry in self:
+            entry.display_name = labels.get(entry.action, entry.action or "")
+
     @api.depends("field_names", "object_id")
     def _compute_field_labels(self):
         for entry in self:

@@ -26,6 +26,7 @@ from ..engine.reader import BackupFileError, BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
 from ..orm.write_logic import write_logic
 from .fast_target import FastOrmTarget
+from .formatting import ValueFormatter
 from .notify import notify_requester, record_url
 from .request_lock import RESTORE_REQUESTS, serialize_requests
 from .tracking_log import finalize_tracking, pending_tracking
@@ -964,6 +965,7 @@ class CrmBackupRestore(models.Model):
         types = {s.name: s.type for s in (recreate_specs or specs)}
         domain = [] if self.object_id.is_custom else self.object_id._get_domain()
         live = _LiveRecords(self.env, self.model_name, domain)
+        name_field = self._name_column(entry)
         planner = Planner(
             self.model_name,
             specs,
@@ -971,12 +973,24 @@ class CrmBackupRestore(models.Model):
             batch_size=PLAN_BATCH,
             recreate_fields=recreate_specs,
             changed_after=changed_after,
+            name_field=name_field,
         )
+        # the name is read too (deleted records are listed by it), not restored
+        read_types = {name_field: Model._fields[name_field].type} if name_field else {}
+        read_types.update(types)
         try:
-            plan = planner.plan(reader.iter_rows(entry, types), on_batch=on_batch)
+            plan = planner.plan(reader.iter_rows(entry, read_types), on_batch=on_batch)
         except BackupFileError as exc:
             raise UserError(str(exc)) from None
         return plan, specs, types
+
+    def _name_column(self, entry):
+        """The backup's column holding the records' names, if it has one."""
+        name = self.env[self.model_name]._rec_name
+        field = self.env[self.model_name]._fields.get(name)
+        if field and field.type in ("char", "text") and name in entry["fields"]:
+            return name
+        return None
 
     def action_plan(self):
         """Check the backup file and compute what the restore would do."""
@@ -1032,17 +1046,28 @@ class CrmBackupRestore(models.Model):
         return hashlib.sha256(json.dumps(choices).encode()).hexdigest()
 
     def _summary_text(self, plan):
+        """The plan's counts, for the audit log, in the user's words."""
+        _ = self.env._
         lines = [
-            f"records in backup: {plan.backup_count}",
-            f"records to change: {plan.change_count}",
-            f"deleted since: {len(plan.deleted)}",
-            f"created since: {plan.created_since_count}",
-            f"conflicts: {plan.conflict_count}",
+            _("Records in the backup: %s", plan.backup_count),
+            _("Records to change: %s", plan.change_count),
+            _("Deleted since the backup: %s", len(plan.deleted)),
+            _("Created since the backup: %s", plan.created_since_count),
+            _("Conflicts: %s", plan.conflict_count),
         ]
+        Model = self.env[self.model_name]
         for name, stats in plan.fields.items():
+            field = Model._fields.get(name)
             lines.append(
-                f"{name}: change {stats.change}, clear {stats.clear}, "
-                f"unchanged {stats.unchanged}, conflict {stats.conflict}"
+                _(
+                    "%(field)s: change %(change)s, clear %(clear)s, "
+                    "unchanged %(unchanged)s, conflicts %(conflicts)s",
+                    field=field._description_string(self.env) if field else name,
+                    change=stats.change,
+                    clear=stats.clear,
+                    unchanged=stats.unchanged,
+                    conflicts=stats.conflict,
+                )
             )
         return "\n".join(lines)
 
@@ -1081,24 +1106,25 @@ class CrmBackupRestore(models.Model):
             }
         )
 
-    def _display(self, spec, value):
-        if value in (False, None) or value == frozenset():
-            return ""
-        if spec.type == "many2one":
-            return self.env[spec.relation].sudo().browse(value).display_name or ""
-        if spec.type == "many2many":
-            return ", ".join(
-                self.env[spec.relation]
-                .sudo()
-                .browse(sorted(value))
-                .mapped("display_name")
-            )
-        if spec.type == "selection":
-            return str(value)
-        if spec.type == "binary":
-            return _("(file)")
-        text = str(value)
-        return text if len(text) <= 80 else text[:77] + "..."
+    def _display(self, spec, value, record=None, formatter=None):
+        """``value`` of the field of ``spec`` as the user reads it (labels,
+        amounts, dates in their language and time zone); ``record``: the live
+        record, whose currency an amount is in; ``formatter``: a ValueFormatter
+        kept for many values."""
+        field = self.env[self.model_name]._fields[spec.name]
+        currency = None
+        if field.type == "monetary" and record:
+            currency_field = field.get_currency_field(record)
+            if currency_field:
+                currency = record[currency_field]
+        formatter = formatter or ValueFormatter(self.env)
+        return formatter(field, value, currency or None)
+
+    def _live(self, ids):
+        """``{id: record}`` of live records, read together."""
+        Model = self.env[self.model_name].sudo().with_context(active_test=False)
+        # iterating shares the prefetch: one query per batch, not per record
+        return {record.id: record for record in Model.browse(ids)}
 
     def _display_names(self, ids):
         """``{id: display name}`` of live records, read together."""
@@ -1108,16 +1134,20 @@ class CrmBackupRestore(models.Model):
 
     def _sample_rows(self, plan, specs):
         by_name = {s.name: s for s in specs}
-        names = self._display_names([sample[1] for sample in plan.samples])
+        ids = [sample[1] for sample in plan.samples]
+        names = self._display_names(ids)
+        live = self._live(ids)
+        show = ValueFormatter(self.env)
         rows = []
         for xmlid, res_id, name, before, after in plan.samples:
             spec = by_name[name]
+            record = live[res_id]
             rows.append(
                 (
                     names[res_id] or xmlid,
                     spec.label,
-                    self._display(spec, before),
-                    self._display(spec, after) or _("(empty)"),
+                    self._display(spec, before, record, show),
+                    self._display(spec, after, record, show) or _("(empty)"),
                 )
             )
         return rows
@@ -1128,14 +1158,21 @@ class CrmBackupRestore(models.Model):
             self.model_name, list(xmlids)
         )
         live_names = self._display_names(list(live.values()))
-        rec_name = self.env[self.model_name]._rec_name
         names = {}
         for xmlid in xmlids:
             label = live_names[live[xmlid]] if xmlid in live else ""
             if not label:
-                label = (plan.deleted.get(xmlid) or {}).get(rec_name) or ""
+                label = plan.deleted_names.get(xmlid) or ""
             names[xmlid] = f"{label} ({xmlid})" if label else xmlid
         return names
+
+    def _deleted_rows(self, plan, limit):
+        """``[(name, xmlid)]`` of the first deleted records, by their name in
+        the backup (the external ID when it has none)."""
+        return [
+            (plan.deleted_names.get(xmlid) or xmlid, xmlid)
+            for xmlid in list(plan.deleted)[:limit]
+        ]
 
     def _plan_html(self, plan, specs):
         parts = [Markup("<h4>%s</h4>") % _("Sample rows")]
@@ -1155,9 +1192,8 @@ class CrmBackupRestore(models.Model):
             )
         else:
             parts.append(Markup("<p>%s</p>") % _("No value differs from the backup."))
-        deleted = list(plan.deleted)[:50]
         names = self._record_names(
-            plan, {xmlid for xmlid, _f, _r in plan.conflicts[:50]} | set(deleted)
+            plan, {xmlid for xmlid, _f, _r in plan.conflicts[:50]}
         )
         if plan.conflicts:
             labels = {spec.name: spec.label for spec in specs}
@@ -1170,9 +1206,16 @@ class CrmBackupRestore(models.Model):
             parts.append(Markup("<ul>%s</ul>") % items)
         if plan.deleted:
             parts.append(Markup("<h4>%s</h4>") % _("Deleted since the backup"))
-            parts.append(
-                Markup("<p>%s</p>") % ", ".join(names[xmlid] for xmlid in deleted)
+            items = Markup(", ").join(
+                Markup('<span title="%s">%s</span>') % (xmlid, name)
+                for name, xmlid in self._deleted_rows(plan, 50)
             )
+            more = len(plan.deleted) - 50
+            if more > 0:
+                items += " " + (
+                    _("and 1 more.") if more == 1 else _("and %s more.", more)
+                )
+            parts.append(Markup('<p class="o_crm_restore_deleted">%s</p>') % items)
         slow = self._fast_mode_exceptions(specs)
         if slow:
             parts.append(Markup("<h4>%s</h4>") % _("Not written in fast mode"))
@@ -1216,23 +1259,26 @@ class CrmBackupRestore(models.Model):
             spec.name: spec for spec in self._field_specs(self.field_ids.mapped("name"))
         }
         lines = [1]  # next row of the Changes sheet
+        show = ValueFormatter(self.env)
 
         def write_changes(changes, before):
             if lines[0] > PLAN_SHEET_ROWS:
                 return
-            record_names = self._display_names(list(changes))
+            live = self._live(list(changes))
             for res_id, values in changes.items():
                 if lines[0] > PLAN_SHEET_ROWS:
                     return
-                record_name = record_names[res_id] or str(res_id)
+                record = live[res_id]
+                record_name = record.display_name or str(res_id)
                 for name, after in values.items():
                     spec = by_name[name]
+                    now = before[res_id].get(name)
                     for col, text in enumerate(
                         (
                             record_name,
                             spec.label,
-                            self._display(spec, before[res_id].get(name)),
-                            self._display(spec, after) or _("(empty)"),
+                            self._display(spec, now, record, show),
+                            self._display(spec, after, record, show) or _("(empty)"),
                         )
                     ):
                         samples.write_string(lines[0], col, text or "")
@@ -1266,11 +1312,21 @@ class CrmBackupRestore(models.Model):
             sheet.write_number(row, 1, value)
             row += 1
         conflicts = book.add_worksheet(_("Conflicts"))
-        for col, text in enumerate((_("External ID"), _("Field"), _("Reason"))):
+        for col, text in enumerate((_("Record"), _("Field"), _("Reason"))):
             conflicts.write_string(0, col, text, bold)
-        for line, conflict in enumerate(plan.conflicts, start=1):
-            for col, text in enumerate(conflict):
+        names = self._record_names(plan, {xmlid for xmlid, _f, _r in plan.conflicts})
+        for line, (xmlid, name, reason) in enumerate(plan.conflicts, start=1):
+            spec = by_name.get(name)
+            row = (names[xmlid], spec.label if spec else name, reason)
+            for col, text in enumerate(row):
                 conflicts.write_string(line, col, text)
+        # a sheet name holds 31 characters at most (translations too)
+        deleted = book.add_worksheet(_("Deleted since the backup")[:31])
+        for col, text in enumerate((_("Record"), _("External ID"))):
+            deleted.write_string(0, col, text, bold)
+        for line, row in enumerate(self._deleted_rows(plan, PLAN_SHEET_ROWS), start=1):
+            for col, text in enumerate(row):
+                deleted.write_string(line, col, text)
         book.close()
         attachment = self.env["ir.attachment"].create(
             {

@@ -3,6 +3,8 @@ from . import test_audit
 from . import test_notify
 from . import test_notify_tour
 from . import test_menu_tour
+from . import test_plan_display
+from . import test_plan_display_tour
 from . import test_backup_access
 from . import test_backup_export_csv
 from . import test_backup_exporter

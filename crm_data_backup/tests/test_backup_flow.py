@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 
 from ..engine.cells import unneutralise
 from ..models.crm_backup import RUN_LOCK_KEY
+from ..models.formatting import human_size
 from .common import (
     OBJECT_KEYS,
     BackupCommon,
@@ -130,6 +131,9 @@ class TestBackupFlow(BackupCommon):
         # outcome: audit, chatter message with a download link for the requester
         created = self.audit("backup_created", backup)
         self.assertEqual(created.record_count, total)
+        # the zip's size as people read it: "12 files, 19.7 kB"
+        self.assertRegex(created.details, r"^\d+ files, \d+\.\d (kB|MB)$")
+        self.assertIn(human_size(self.env, backup.file_size), created.details)
         message = backup.message_ids.filtered(
             lambda m: f"/crm_data_backup/download/{backup.id}" in (m.body or "")
         )
