@@ -783,7 +783,7 @@ class CrmBackupRestore(models.Model):
         except BackupFileError as exc:
             if not isinstance(source, bytes):
                 source.close()
-            raise UserError(str(exc)) from None
+            raise UserError(exc.translated(self.env._)) from None
         return reader
 
     def _find_entry(self, reader):
@@ -965,7 +965,7 @@ class CrmBackupRestore(models.Model):
         try:
             plan = planner.plan(reader.iter_rows(entry, types), on_batch=on_batch)
         except BackupFileError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(exc.translated(self.env._)) from None
         return plan, specs, types
 
     def action_plan(self):
