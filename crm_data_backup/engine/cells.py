@@ -20,6 +20,8 @@ import re
 
 from odoo.tools.float_utils import float_round
 
+from .errors import Message, TranslatableError, _lt
+
 # Field types whose cells are text a spreadsheet could mistake for a formula.
 TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
 # Field types whose cells can never look like a formula (digits, dates,
@@ -157,18 +159,19 @@ INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-class CellError(ValueError):
-    """A cell that cannot be turned into a value of its field."""
+class CellError(TranslatableError, ValueError):
+    """A cell that cannot be turned into a value of its field (a
+    translatable message, see errors.TranslatableError)."""
 
 
 def unstorable(text):
-    """What in ``text`` the database cannot store, or None: NUL (refused by
+    """What in ``text`` the database cannot store (a Message), or None: NUL (refused by
     PostgreSQL text) or a lone surrogate (not UTF-8; an XLSX cell can hold one)."""
     if "\x00" in text:
-        return "a NUL character (0x00)"
+        return Message(_lt("a NUL character (0x00)"))
     # isascii() is O(1): the search runs on non-ASCII text only
     if not text.isascii() and _SURROGATE.search(text):
-        return "a lone surrogate (an invalid character)"
+        return Message(_lt("a lone surrogate (an invalid character)"))
     return None
 
 
@@ -190,7 +193,10 @@ def parse_cell(field_type, cell, unquote=True):
         cell = ""
     # inline first test: this runs for every cell of a restore
     if ("\x00" in cell or not cell.isascii()) and (reason := unstorable(cell)):
-        raise CellError(f"the value contains {reason}, which the database cannot store")
+        raise CellError(
+            _lt("the value contains %(reason)s, which the database cannot store"),
+            reason=reason,
+        )
     if field_type in TEXT_TYPES:
         if cell == "":
             return False
@@ -204,37 +210,47 @@ def parse_cell(field_type, cell, unquote=True):
             return True
         if cell in ("False", "0"):
             return False
-        raise CellError(f"{cell[:30]!r} is not True or False")
+        raise CellError(_lt("%(cell)r is not True or False"), cell=cell[:30])
     if field_type == "integer":
         try:
             value = int(cell)
         except ValueError:
-            raise CellError(f"{cell[:30]!r} is not a whole number") from None
+            raise CellError(
+                _lt("%(cell)r is not a whole number"), cell=cell[:30]
+            ) from None
         if not INTEGER_MIN <= value <= INTEGER_MAX:
             raise CellError(
-                f"{cell[:30]!r} is beyond the whole numbers the database stores "
-                f"({INTEGER_MIN} to {INTEGER_MAX})"
+                _lt(
+                    "%(cell)r is beyond the whole numbers the database stores "
+                    "(%(min)s to %(max)s)"
+                ),
+                cell=cell[:30],
+                min=INTEGER_MIN,
+                max=INTEGER_MAX,
             )
         return value
     if field_type in ("float", "monetary"):
         try:
             value = float(cell)
         except ValueError:
-            raise CellError(f"{cell[:30]!r} is not a number") from None
+            raise CellError(_lt("%(cell)r is not a number"), cell=cell[:30]) from None
         if not math.isfinite(value):
-            raise CellError(f"{cell[:30]!r} is not a finite number")
+            raise CellError(_lt("%(cell)r is not a finite number"), cell=cell[:30])
         return value
     if field_type == "date":
         try:
             return datetime.datetime.strptime(cell, DATE_FORMAT).date()
         except ValueError:
-            raise CellError(f"{cell[:30]!r} is not a date (YYYY-MM-DD)") from None
+            raise CellError(
+                _lt("%(cell)r is not a date (YYYY-MM-DD)"), cell=cell[:30]
+            ) from None
     if field_type == "datetime":
         try:
             return datetime.datetime.strptime(cell, DATETIME_FORMAT)
         except ValueError:
             raise CellError(
-                f"{cell[:30]!r} is not a date and time (YYYY-MM-DD HH:MM:SS)"
+                _lt("%(cell)r is not a date and time (YYYY-MM-DD HH:MM:SS)"),
+                cell=cell[:30],
             ) from None
     if field_type == "many2one":
         return cell.strip()
@@ -242,6 +258,6 @@ def parse_cell(field_type, cell, unquote=True):
         try:
             base64.b64decode(cell, validate=True)
         except (binascii.Error, ValueError):
-            raise CellError("the file content is not valid base64") from None
+            raise CellError(_lt("the file content is not valid base64")) from None
         return cell
-    raise CellError(f"fields of type {field_type} cannot be restored")
+    raise CellError(_lt("fields of type %(type)s cannot be restored"), type=field_type)

@@ -22,6 +22,9 @@ import zipfile
 import zlib
 
 from .cells import CellError, column_field, parse_cell, unneutralise, unstorable
+from .errors import BackupFileError, Message, _lt
+
+__all__ = ["BackupFileError", "BackupReader"]
 
 FORMAT_NAME = "crm_data_backup"
 FORMAT_VERSION = 1
@@ -74,23 +77,27 @@ ZIP_ERRORS = (
 csv.field_size_limit(max(CELL_LIMITS.values()) * 2)
 
 
-class BackupFileError(Exception):
-    """The backup file cannot be used; ``code`` says why for the UI."""
-
-    def __init__(self, message, code="invalid"):
-        super().__init__(message)
-        self.code = code
+# A size in its unit; the number is formatted here, the unit translated.
+_UNITS = (
+    _lt("%(size)s bytes"),
+    _lt("%(size)s kB"),
+    _lt("%(size)s MB"),
+    _lt("%(size)s GB"),
+)
 
 
 def _human(size):
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+    """A Message: a size with its unit, for the messages of errors."""
+    for index, unit in enumerate(_UNITS):
+        if size < 1024 or index == len(_UNITS) - 1:
+            return Message(unit, size=f"{size:.0f}" if not index else f"{size:.1f}")
         size /= 1024
 
 
 def _unreadable_xlsx(name):
-    return BackupFileError(f"{name!r} is not a readable XLSX workbook.", "xlsx")
+    return BackupFileError(
+        _lt("%(name)r is not a readable XLSX workbook."), "xlsx", name=name
+    )
 
 
 def _no_constant(name):
@@ -124,11 +131,16 @@ class _RecordLines:
             self.separators += chunk.count(",")
             if self.size > MAX_RECORD_SIZE or self.separators > MAX_RECORD_SEPARATORS:
                 raise BackupFileError(
-                    f"Line {self.line} of {self.name!r} is longer than any record "
-                    f"of a backup ({_human(MAX_RECORD_SIZE)} or "
-                    f"{MAX_RECORD_SEPARATORS:,} values at most): the file is "
-                    "damaged or was altered.",
+                    _lt(
+                        "Line %(line)s of %(name)r is longer than any record "
+                        "of a backup (%(size)s or %(count)s values at most): the "
+                        "file is damaged or was altered."
+                    ),
                     "too_large",
+                    line=self.line,
+                    name=self.name,
+                    size=_human(MAX_RECORD_SIZE),
+                    count=f"{MAX_RECORD_SEPARATORS:,}",
                 )
             yield chunk
 
@@ -159,7 +171,7 @@ class BackupReader:
         self.foreign = False
         if isinstance(source, bytes | bytearray):
             if not source:
-                raise BackupFileError("The backup file is empty.", "empty")
+                raise BackupFileError(_lt("The backup file is empty."), "empty")
             source = io.BytesIO(source)
         self._file = source
         self._zip = None
@@ -195,13 +207,13 @@ class BackupReader:
     def _open_zip(self):
         self._file.seek(0, io.SEEK_END)
         if not self._file.tell():
-            raise BackupFileError("The backup file is empty.", "empty")
+            raise BackupFileError(_lt("The backup file is empty."), "empty")
         self._file.seek(0)
         try:
             self._zip = zipfile.ZipFile(self._file)
         except ZIP_ERRORS:
             raise BackupFileError(
-                "This file is not a backup zip, or it is truncated or damaged.",
+                _lt("This file is not a backup zip, or it is truncated or damaged."),
                 "not_zip",
             ) from None
 
@@ -209,26 +221,32 @@ class BackupReader:
         infos = self._zip.infolist()
         if len(infos) > MAX_ENTRIES:
             raise BackupFileError(
-                f"The backup holds {len(infos)} files, more than a backup ever has.",
+                _lt("The backup holds %(count)s files, more than a backup ever has."),
                 "too_many_files",
+                count=len(infos),
             )
         total = 0
         names = set()
         for info in infos:
             if not _safe_name(info.filename):
                 raise BackupFileError(
-                    f"The backup contains a file with an unsafe name "
-                    f"({info.filename[:80]!r}); it was not made by this application.",
+                    _lt(
+                        "The backup contains a file with an unsafe name "
+                        "(%(name)r); it was not made by this application."
+                    ),
                     "unsafe_name",
+                    name=info.filename[:80],
                 )
             if info.filename in names:
                 raise BackupFileError(
-                    f"The backup contains {info.filename!r} twice.", "duplicate"
+                    _lt("The backup contains %(name)r twice."),
+                    "duplicate",
+                    name=info.filename,
                 )
             names.add(info.filename)
             if info.flag_bits & 0x1:
                 raise BackupFileError(
-                    "The backup contains encrypted files.", "encrypted"
+                    _lt("The backup contains encrypted files."), "encrypted"
                 )
             total += info.file_size
             if info.file_size > MIN_RATIO_SIZE and (
@@ -236,15 +254,24 @@ class BackupReader:
                 or info.file_size / info.compress_size > MAX_RATIO
             ):
                 raise BackupFileError(
-                    f"{info.filename!r} would expand {_human(info.file_size)} from "
-                    f"{_human(info.compress_size)}: this looks like a zip bomb.",
+                    _lt(
+                        "%(name)r would expand %(size)s from %(compressed)s: this "
+                        "looks like a zip bomb."
+                    ),
                     "zip_bomb",
+                    name=info.filename,
+                    size=_human(info.file_size),
+                    compressed=_human(info.compress_size),
                 )
         if total > self.max_total_size:
             raise BackupFileError(
-                f"The backup would expand to {_human(total)}, more than the "
-                f"{_human(self.max_total_size)} allowed.",
+                _lt(
+                    "The backup would expand to %(size)s, more than the "
+                    "%(limit)s allowed."
+                ),
                 "zip_bomb",
+                size=_human(total),
+                limit=_human(self.max_total_size),
             )
 
     def _read_manifest(self):
@@ -252,53 +279,62 @@ class BackupReader:
             info = self._zip.getinfo("manifest.json")
         except KeyError:
             raise BackupFileError(
-                "The backup has no manifest.json: it was not made by this "
-                "application or it was altered.",
+                _lt(
+                    "The backup has no manifest.json: it was not made by this "
+                    "application or it was altered."
+                ),
                 "no_manifest",
             ) from None
         if info.file_size > MAX_MANIFEST_SIZE:
-            raise BackupFileError("The backup manifest is too large.", "manifest")
+            raise BackupFileError(_lt("The backup manifest is too large."), "manifest")
         raw = self._read_member(info)
         try:
             manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError):
             raise BackupFileError(
-                "The backup manifest is not valid JSON.", "manifest"
+                _lt("The backup manifest is not valid JSON."), "manifest"
             ) from None
         except RecursionError:
             raise BackupFileError(
-                "The backup manifest nests its values too deeply: it was not made "
-                "by this application.",
+                _lt(
+                    "The backup manifest nests its values too deeply: it was not "
+                    "made by this application."
+                ),
                 "manifest",
             ) from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
             raise BackupFileError(
-                "The manifest does not describe a CRM data backup.", "manifest"
+                _lt("The manifest does not describe a CRM data backup."), "manifest"
             )
         version = manifest.get("format_version")
         # type(): a boolean is not a version; a huge number is not one either
         if type(version) is not int or not 1 <= version <= MAX_FORMAT_VERSION:
             raise BackupFileError(
-                "The manifest has no valid format version.", "manifest"
+                _lt("The manifest has no valid format version."), "manifest"
             )
         if version > FORMAT_VERSION:
             raise BackupFileError(
-                f"This backup uses format version {version}, made by a newer version "
-                f"of the application; this one reads up to version {FORMAT_VERSION}. "
-                "Update the application to restore it.",
+                _lt(
+                    "This backup uses format version %(version)s, made by a newer "
+                    "version of the application; this one reads up to version "
+                    "%(supported)s. Update the application to restore it."
+                ),
                 "newer_format",
+                version=version,
+                supported=FORMAT_VERSION,
             )
         if manifest.get("formula_protection", False) not in (True, False):
             raise BackupFileError(
-                "The manifest has an invalid formula protection flag.", "manifest"
+                _lt("The manifest has an invalid formula protection flag."),
+                "manifest",
             )
         if manifest.get("file_format", "csv") not in ("csv", "xlsx"):
             raise BackupFileError(
-                "The manifest names an unknown file format.", "manifest"
+                _lt("The manifest names an unknown file format."), "manifest"
             )
         files = manifest.get("files")
         if not isinstance(files, list):
-            raise BackupFileError("The manifest lists no files.", "manifest")
+            raise BackupFileError(_lt("The manifest lists no files."), "manifest")
         for entry in files:
             self._check_manifest_entry(entry)
         uuid = manifest.get("database_uuid")
@@ -306,11 +342,16 @@ class BackupReader:
         if self.foreign and not self.acknowledge_foreign:
             name = manifest.get("database_name")
             if not isinstance(name, str) or not name or _CONTROL.search(name):
-                name = "unknown"
+                name = Message(_lt("unknown"))
+            else:
+                name = name[:80]
             raise BackupFileError(
-                f"This backup comes from another database ({name[:80]}). Tick the "
-                "acknowledgement to restore values from it into this database.",
+                _lt(
+                    "This backup comes from another database (%(name)s). Tick the "
+                    "acknowledgement to restore values from it into this database."
+                ),
                 "foreign_database",
+                name=name,
             )
         self.manifest = manifest
 
@@ -331,53 +372,67 @@ class BackupReader:
         )
         if not ok:
             raise BackupFileError(
-                "The manifest has an incomplete or invalid file entry.", "manifest"
+                _lt("The manifest has an incomplete or invalid file entry."),
+                "manifest",
             )
         name = entry["name"]
         # A backup's files sit side by side at the top of the zip.
         if "/" in name or not _safe_name(name):
             raise BackupFileError(
-                f"The manifest lists a file with an unsafe name ({name[:80]!r}); "
-                "it was not made by this application.",
+                _lt(
+                    "The manifest lists a file with an unsafe name (%(name)r); "
+                    "it was not made by this application."
+                ),
                 "manifest",
+                name=name[:80],
             )
         if not _MODEL.fullmatch(entry["model"]):
             raise BackupFileError(
-                f"The manifest gives {name!r} an invalid model name "
-                f"({entry['model'][:80]!r}).",
+                _lt("The manifest gives %(name)r an invalid model name (%(model)r)."),
                 "manifest",
+                name=name,
+                model=entry["model"][:80],
             )
         key = entry["object"]
         if not _OBJECT_KEY.fullmatch(key):
             raise BackupFileError(
-                f"The manifest gives {name!r} an invalid object key ({key[:80]!r}).",
+                _lt("The manifest gives %(name)r an invalid object key (%(key)r)."),
                 "manifest",
+                name=name,
+                key=key[:80],
             )
         sheet = entry.get("sheet")
         if sheet is not None and not (
             isinstance(sheet, str) and _SHEET.fullmatch(sheet)
         ):
             raise BackupFileError(
-                f"The manifest gives {name!r} an invalid sheet name "
-                f"({str(sheet)[:80]!r}).",
+                _lt("The manifest gives %(name)r an invalid sheet name (%(sheet)r)."),
                 "manifest",
+                name=name,
+                sheet=str(sheet)[:80],
             )
         columns = entry["fields"]
         for column in columns:
             if not _COLUMN.fullmatch(column):
                 raise BackupFileError(
-                    f"The manifest lists an invalid column for {name!r} "
-                    f"({column[:80]!r}).",
+                    _lt(
+                        "The manifest lists an invalid column for %(name)r (%(column)r)."
+                    ),
                     "manifest",
+                    name=name,
+                    column=column[:80],
                 )
         if len(set(columns)) != len(columns):
             raise BackupFileError(
-                f"The manifest lists a column of {name!r} twice.", "manifest"
+                _lt("The manifest lists a column of %(name)r twice."),
+                "manifest",
+                name=name,
             )
         if "id" not in columns:
             raise BackupFileError(
-                f"{name!r} has no 'id' column: records cannot be matched.",
+                _lt("%(name)r has no 'id' column: records cannot be matched."),
                 "manifest",
+                name=name,
             )
 
     @contextlib.contextmanager
@@ -389,7 +444,9 @@ class BackupReader:
                 yield member
         except ZIP_ERRORS:
             raise BackupFileError(
-                f"{name!r} is damaged or truncated in the backup.", "damaged"
+                _lt("%(name)r is damaged or truncated in the backup."),
+                "damaged",
+                name=name,
             ) from None
 
     def _read_member(self, info):
@@ -407,15 +464,21 @@ class BackupReader:
             if name in checked:
                 if checked[name] != entry["sha256"]:
                     raise BackupFileError(
-                        f"The manifest gives two checksums for {name!r}.", "manifest"
+                        _lt("The manifest gives two checksums for %(name)r."),
+                        "manifest",
+                        name=name,
                     )
                 continue
             try:
                 info = self._zip.getinfo(name)
             except KeyError:
                 raise BackupFileError(
-                    f"The manifest lists {name!r} but the backup does not contain it.",
+                    _lt(
+                        "The manifest lists %(name)r but the backup does not "
+                        "contain it."
+                    ),
                     "missing_file",
+                    name=name,
                 ) from None
             if names is None or name in names:
                 self._check_checksum(info, entry, text=not name.endswith(".xlsx"))
@@ -423,9 +486,9 @@ class BackupReader:
         extra = sorted(set(self._zip.namelist()) - listed)
         if extra:
             raise BackupFileError(
-                f"The backup contains files its manifest does not list: "
-                f"{', '.join(repr(n[:60]) for n in extra[:5])}.",
+                _lt("The backup contains files its manifest does not list: %(names)s."),
                 "extra_file",
+                names=", ".join(repr(n[:60]) for n in extra[:5]),
             )
 
     def _check_checksum(self, info, entry, text=True):
@@ -441,15 +504,21 @@ class BackupReader:
                     decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 raise BackupFileError(
-                    f"{info.filename!r} is not encoded in UTF-8; backups are always "
-                    "UTF-8. Was the file edited with another program?",
+                    _lt(
+                        "%(name)r is not encoded in UTF-8; backups are always "
+                        "UTF-8. Was the file edited with another program?"
+                    ),
                     "encoding",
+                    name=info.filename,
                 ) from None
         if digest.hexdigest() != entry["sha256"]:
             raise BackupFileError(
-                f"{info.filename!r} does not match its checksum: the file was altered "
-                "or damaged after the backup.",
+                _lt(
+                    "%(name)r does not match its checksum: the file was altered "
+                    "or damaged after the backup."
+                ),
                 "checksum",
+                name=info.filename,
             )
 
     # --- reading -----------------------------------------------------------
@@ -499,44 +568,76 @@ class BackupReader:
                 )
                 if column != expected:
                     raise BackupFileError(
-                        f"Column {column!r} of {entry['name']!r} does not match the "
-                        f"field {fname!r} (a {ftype} field).",
+                        _lt(
+                            "Column %(column)r of %(name)r does not match the "
+                            "field %(field)r (a %(type)s field)."
+                        ),
                         "column",
+                        column=column,
+                        name=entry["name"],
+                        field=fname,
+                        type=ftype,
                     )
                 fields_by_index.append((index, fname, ftype))
         missing = wanted - {f for _i, f, _t in fields_by_index}
         if missing:
             raise BackupFileError(
-                f"{entry['name']!r} has no column for {', '.join(sorted(missing))}.",
+                _lt("%(name)r has no column for %(fields)s."),
                 "column",
+                name=entry["name"],
+                fields=", ".join(sorted(missing)),
             )
         id_index = header.index("id")
         rows = self._raw_rows(entry)
         try:
             file_header = next(rows)
         except StopIteration:
-            raise BackupFileError(f"{entry['name']!r} is empty.", "column") from None
+            raise BackupFileError(
+                _lt("%(name)r is empty."), "column", name=entry["name"]
+            ) from None
         if file_header != header:
             extra = [c for c in file_header if c not in header]
             absent = [c for c in header if c not in file_header]
-            detail = []
-            if extra:
-                detail.append(f"unknown columns {', '.join(map(repr, extra[:5]))}")
-            if absent:
-                detail.append(f"missing columns {', '.join(map(repr, absent[:5]))}")
+            if extra and absent:
+                message = _lt(
+                    "The columns of %(name)r do not match its manifest: unknown "
+                    "columns %(extra)s; missing columns %(absent)s."
+                )
+            elif extra:
+                message = _lt(
+                    "The columns of %(name)r do not match its manifest: unknown "
+                    "columns %(extra)s."
+                )
+            elif absent:
+                message = _lt(
+                    "The columns of %(name)r do not match its manifest: missing "
+                    "columns %(absent)s."
+                )
+            else:
+                message = _lt(
+                    "The columns of %(name)r do not match its manifest (order differs)."
+                )
             raise BackupFileError(
-                f"The columns of {entry['name']!r} do not match its manifest"
-                f"{(': ' + '; '.join(detail)) if detail else ' (order differs)'}.",
+                message,
                 "column",
+                name=entry["name"],
+                extra=", ".join(map(repr, extra[:5])),
+                absent=", ".join(map(repr, absent[:5])),
             )
         count = 0
         seen = set()
         for line, row in enumerate(rows, start=2):
             if len(row) != len(header):
                 raise BackupFileError(
-                    f"Line {line} of {entry['name']!r} has {len(row)} values for "
-                    f"{len(header)} columns.",
+                    _lt(
+                        "Line %(line)s of %(name)r has %(count)s values for "
+                        "%(columns)s columns."
+                    ),
                     "column",
+                    line=line,
+                    name=entry["name"],
+                    count=len(row),
+                    columns=len(header),
                 )
             count += 1
             if unquote_all:
@@ -544,25 +645,39 @@ class BackupReader:
             xmlid = row[id_index]
             if not xmlid or "." not in xmlid:
                 raise BackupFileError(
-                    f"Line {line} of {entry['name']!r} has no valid external ID.",
+                    _lt("Line %(line)s of %(name)r has no valid external ID."),
                     "value",
+                    line=line,
+                    name=entry["name"],
                 )
             if reason := unstorable(xmlid):
                 raise BackupFileError(
-                    f"Line {line} of {entry['name']!r}: the external ID contains "
-                    f"{reason}, which the database cannot store.",
+                    _lt(
+                        "Line %(line)s of %(name)r: the external ID contains "
+                        "%(reason)s, which the database cannot store."
+                    ),
                     "value",
+                    line=line,
+                    name=entry["name"],
+                    reason=reason,
                 )
             if len(xmlid) > MAX_EXTERNAL_ID:
                 raise BackupFileError(
-                    f"Line {line} of {entry['name']!r}: the external ID is longer "
-                    f"than the {MAX_EXTERNAL_ID} characters allowed.",
+                    _lt(
+                        "Line %(line)s of %(name)r: the external ID is longer "
+                        "than the %(limit)s characters allowed."
+                    ),
                     "value",
+                    line=line,
+                    name=entry["name"],
+                    limit=MAX_EXTERNAL_ID,
                 )
             if xmlid in seen:
                 raise BackupFileError(
-                    f"External ID {xmlid!r} appears twice in {entry['name']!r}.",
+                    _lt("External ID %(xmlid)r appears twice in %(name)r."),
                     "value",
+                    xmlid=xmlid,
+                    name=entry["name"],
                 )
             seen.add(xmlid)
             values = {}
@@ -571,22 +686,39 @@ class BackupReader:
                 limit = CELL_LIMITS.get(ftype, DEFAULT_CELL_LIMIT)
                 if cell is not None and len(cell) > limit:
                     raise BackupFileError(
-                        f"Line {line} of {entry['name']!r}: the value of {fname!r} is "
-                        f"{_human(len(cell))}, more than the {_human(limit)} allowed.",
+                        _lt(
+                            "Line %(line)s of %(name)r: the value of %(field)r is "
+                            "%(size)s, more than the %(limit)s allowed."
+                        ),
                         "too_large",
+                        line=line,
+                        name=entry["name"],
+                        field=fname,
+                        size=_human(len(cell)),
+                        limit=_human(limit),
                     )
                 try:
                     values[fname] = parse_cell(ftype, cell, unquote_text)
                 except CellError as exc:
                     raise BackupFileError(
-                        f"Line {line} of {entry['name']!r}: {fname!r}: {exc}.", "value"
+                        _lt("Line %(line)s of %(name)r: %(field)r: %(reason)s."),
+                        "value",
+                        line=line,
+                        name=entry["name"],
+                        field=fname,
+                        reason=exc,
                     ) from None
             yield xmlid, values
         if count != entry["rows"]:
             raise BackupFileError(
-                f"{entry['name']!r} holds {count} records but its manifest says "
-                f"{entry['rows']}: the file is incomplete or was altered.",
+                _lt(
+                    "%(name)r holds %(count)s records but its manifest says "
+                    "%(rows)s: the file is incomplete or was altered."
+                ),
                 "rows",
+                name=entry["name"],
+                count=count,
+                rows=entry["rows"],
             )
 
     def _raw_rows(self, entry):
@@ -603,11 +735,14 @@ class BackupReader:
                     yield row
             except csv.Error as exc:
                 raise BackupFileError(
-                    f"{name!r} is not a valid CSV file ({exc}).", "csv"
+                    _lt("%(name)r is not a valid CSV file (%(error)s)."),
+                    "csv",
+                    name=name,
+                    error=str(exc),
                 ) from None
             except UnicodeDecodeError:
                 raise BackupFileError(
-                    f"{name!r} is not encoded in UTF-8.", "encoding"
+                    _lt("%(name)r is not encoded in UTF-8."), "encoding", name=name
                 ) from None
 
     def _xlsx_rows(self, entry):
@@ -615,7 +750,7 @@ class BackupReader:
             import openpyxl
         except ImportError:  # pragma: no cover - openpyxl ships with Odoo
             raise BackupFileError(
-                "XLSX backups need the openpyxl library.", "xlsx"
+                _lt("XLSX backups need the openpyxl library."), "xlsx"
             ) from None
         name = entry["name"]
         with tempfile.TemporaryFile() as tmp:
@@ -635,7 +770,10 @@ class BackupReader:
                 sheet_name = entry.get("sheet") or entry["object"][:31]
                 if sheet_name not in book.sheetnames:
                     raise BackupFileError(
-                        f"{name!r} has no sheet {sheet_name!r}.", "xlsx"
+                        _lt("%(name)r has no sheet %(sheet)r."),
+                        "xlsx",
+                        name=name,
+                        sheet=sheet_name,
                     )
                 # read only: the sheet is parsed (and found bad) as it is read
                 rows = book[sheet_name].iter_rows(values_only=True)
@@ -655,7 +793,7 @@ class BackupReader:
             self._zip = zipfile.ZipFile(self._file)
         except ZIP_ERRORS:
             raise BackupFileError(
-                "The XLSX workbook in the backup is damaged.", "xlsx"
+                _lt("The XLSX workbook in the backup is damaged."), "xlsx"
             ) from None
         try:
             self._check_entries()

@@ -14,13 +14,12 @@ import io
 import xlsxwriter
 
 from .cells import _RISKY_FIRST, needs
+from .errors import BackupFileError, _lt
+
+__all__ = ["BackupFileError", "CsvWriter", "XlsxWriter"]
 
 XLSX_MAX_ROWS = 1048576
 XLSX_MAX_CELL = 32767
-
-
-class BackupFileError(Exception):
-    """A value or a size a backup file cannot hold."""
 
 
 def _neutralise_rows(rows, text_columns):
@@ -110,16 +109,22 @@ class XlsxWriter:
             count += 1
             if self.rows >= XLSX_MAX_ROWS:
                 raise BackupFileError(
-                    "An object has more rows than a spreadsheet sheet can hold "
-                    f"({XLSX_MAX_ROWS - 1}): choose the CSV backup format."
+                    _lt(
+                        "An object has more rows than a spreadsheet sheet can hold "
+                        "(%(rows)s): choose the CSV backup format."
+                    ),
+                    rows=XLSX_MAX_ROWS - 1,
                 )
             for col, value in enumerate(row):
                 if value:
                     if len(value) > XLSX_MAX_CELL:
                         raise BackupFileError(
-                            f"A value is longer than a spreadsheet cell can hold "
-                            f"({XLSX_MAX_CELL} characters): choose the CSV backup "
-                            "format."
+                            _lt(
+                                "A value is longer than a spreadsheet cell can "
+                                "hold (%(size)s characters): choose the CSV "
+                                "backup format."
+                            ),
+                            size=XLSX_MAX_CELL,
                         )
                     sheet.write_string(self.rows, col, value)
         return count

@@ -361,7 +361,10 @@ class CrmBackup(models.Model):
                 with guard:
                     result = self._make_zip(path)
                     self._store(path, result)
-            except (UserError, AccessError, BackupFileError, OSError) as exc:
+            except BackupFileError as exc:
+                self._rollback()
+                self._fail(exc.translated(self.env._))
+            except (UserError, AccessError, OSError) as exc:
                 self._rollback()
                 self._fail(str(exc.args[0]) if exc.args else str(exc))
             except Exception as exc:

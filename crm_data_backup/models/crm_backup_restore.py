@@ -794,7 +794,7 @@ class CrmBackupRestore(models.Model):
         except BackupFileError as exc:
             if not isinstance(source, bytes):
                 source.close()
-            raise UserError(str(exc)) from None
+            raise UserError(exc.translated(self.env._)) from None
         return reader
 
     def _find_entry(self, reader):
@@ -981,7 +981,7 @@ class CrmBackupRestore(models.Model):
         try:
             plan = planner.plan(reader.iter_rows(entry, read_types), on_batch=on_batch)
         except BackupFileError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(exc.translated(self.env._)) from None
         return plan, specs, types
 
     def _name_column(self, entry):
