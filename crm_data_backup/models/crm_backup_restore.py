@@ -372,7 +372,7 @@ class CrmBackupRestore(models.Model):
 
     _name = "crm.backup.restore"
     _description = "CRM Data Restore"
-    _inherit = ["crm.backup.server.owned", "mail.thread"]
+    _inherit = ["crm.backup.server.owned", "mail.thread", "crm.backup.live"]
     _order = "id desc"
     _check_company_auto = True
     # What a user chooses; frozen once the identity check passed.
@@ -590,6 +590,20 @@ class CrmBackupRestore(models.Model):
         copy=False,
         help="Deleted records recreated.",
     )
+    progress_done = fields.Integer(
+        "Records written",
+        compute="_compute_progress",
+        help="Records the running restore or undo has written so far.",
+    )
+    progress_total = fields.Integer(
+        "Records to write",
+        compute="_compute_progress",
+        help="Records the running restore or undo writes in all.",
+    )
+    progress = fields.Float(
+        compute="_compute_progress",
+        help="Share of the records already written (percent).",
+    )
     error_message = fields.Text(
         readonly=True, copy=False, help="Why the restore failed (nothing was changed)."
     )
@@ -620,8 +634,36 @@ class CrmBackupRestore(models.Model):
             "CREATE UNIQUE INDEX IF NOT EXISTS crm_backup_restore_one_running "
             "ON crm_backup_restore ((true)) WHERE state = 'running'"
         )
+        # The running job's counters: written by short transactions of their
+        # own while the job's transaction holds the restore's row (see
+        # _publish_progress), read by the screens.
+        self.env.cr.execute(
+            "CREATE TABLE IF NOT EXISTS crm_backup_restore_progress ("
+            " restore_id integer PRIMARY KEY, job varchar NOT NULL,"
+            " done integer NOT NULL, total integer NOT NULL)"
+        )
 
     # --- computes --------------------------------------------------------
+
+    def _compute_progress(self):
+        running = [r.id for r in self if r.state == "running" and isinstance(r.id, int)]
+        rows = {}
+        if running:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT restore_id, job, done, total "
+                    "FROM crm_backup_restore_progress WHERE restore_id IN %s",
+                    tuple(running),
+                )
+            )
+            rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for restore in self:
+            job, done, total = rows.get(restore.id, (None, 0, 0))
+            if job != restore.job:  # the counters of an earlier job
+                done = total = 0
+            restore.progress_done = done
+            restore.progress_total = total
+            restore.progress = 100.0 * min(done, total) / total if total else 0.0
 
     @api.depends("object_id", "custom_model_id")
     def _compute_name(self):
@@ -823,6 +865,14 @@ class CrmBackupRestore(models.Model):
             # the plan was made of other choices: review a new one
             stale.sudo().write({"state": "draft", "confirm_reviewed": False})
         return result
+
+    @api.onchange(*CHOICE_FIELDS)
+    def _onchange_choices_discard_plan(self):
+        """Show at once, before saving, what saving does (see ``write``):
+        the plan was made of other choices."""
+        if self.state == "planned":
+            self.state = "draft"
+            self.confirm_reviewed = False
 
     def _check_backup_access(self):
         """The chosen backup must be one the user may read (its companies)."""
@@ -1608,6 +1658,7 @@ class CrmBackupRestore(models.Model):
                         reviewed=self.change_record_count,
                     )
                 )
+            self._progress(0, spool.count)  # the plan took a while: writes start
             undo = UndoWriter(undo_file, self.model_name, types)
             automations = self._automations_context(self.model_name)
             with UndoJournal(self.env) as journal:
@@ -1652,6 +1703,31 @@ class CrmBackupRestore(models.Model):
 
     def _progress(self, done, remaining):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._publish_progress(done, done + remaining)
+
+    def _publish_progress(self, done, total):
+        """Show the job's progress to the screens, per batch.
+
+        The job writes everything in one transaction, committed at its end,
+        and holds the restore's row until then: the counters go to a table of
+        their own, with the bus message, in a short transaction of another
+        cursor (one INSERT, one message per administrator)."""
+        query = SQL(
+            "INSERT INTO crm_backup_restore_progress (restore_id, job, done, total) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (restore_id) DO UPDATE SET "
+            "job = EXCLUDED.job, done = EXCLUDED.done, total = EXCLUDED.total",
+            self.id,
+            self.job or "restore",
+            done,
+            total,
+        )
+        if _testing():  # tests have one transaction, never committed
+            self.env.cr.execute(query)
+            self._live_send()
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute(query)
+            self._live_send(self.env(cr=cr))
 
     def _execute_undo(self):
         """Put back the saved values, all or nothing; needs a grant."""

@@ -18,3 +18,4 @@ from . import test_restore_tour
 from . import test_restore_tracking
 from . import test_trust
 from . import test_xss_tour
+from . import test_live
