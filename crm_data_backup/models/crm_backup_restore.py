@@ -1723,11 +1723,11 @@ class CrmBackupRestore(models.Model):
         )
         if _testing():  # tests have one transaction, never committed
             self.env.cr.execute(query)
-            self._live_send()
+            self._live_send()  # pylint: disable=no-member
             return
         with self.env.registry.cursor() as cr:
             cr.execute(query)
-            self._live_send(self.env(cr=cr))
+            self._live_send(self.env(cr=cr))  # pylint: disable=no-member
 
     def _execute_undo(self):
         """Put back the saved values, all or nothing; needs a grant."""

@@ -40,8 +40,12 @@ class TestLive(RestoreCase):
             [self.env.cr.dbname, "res.partner", user.partner_id.id],
             separators=(",", ":"),
         )
-        messages = self.env["bus.bus"].sudo().search(
-            [("id", ">", self.bus_start), ("channel", "=", channel)], order="id"
+        messages = (
+            self.env["bus.bus"]
+            .sudo()
+            .search(
+                [("id", ">", self.bus_start), ("channel", "=", channel)], order="id"
+            )
         )
         return [
             message["payload"]
