@@ -590,20 +590,12 @@ class CrmBackupRestore(models.Model):
         copy=False,
         help="Deleted records recreated.",
     )
-    progress_done = fields.Integer(
-        "Records written",
-        compute="_compute_progress",
-        help="Records the running restore or undo has written so far.",
-    )
+    # the running restore's or undo's counters (see _publish_progress)
+    progress_done = fields.Integer(compute="_compute_progress", help="Records written.")
     progress_total = fields.Integer(
-        "Records to write",
-        compute="_compute_progress",
-        help="Records the running restore or undo writes in all.",
+        compute="_compute_progress", help="Records to write."
     )
-    progress = fields.Float(
-        compute="_compute_progress",
-        help="Share of the records already written (percent).",
-    )
+    progress = fields.Float(compute="_compute_progress", help="Percent written.")
     error_message = fields.Text(
         readonly=True, copy=False, help="Why the restore failed (nothing was changed)."
     )

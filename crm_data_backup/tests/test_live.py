@@ -65,14 +65,17 @@ class TestLive(RestoreCase):
         restore.invalidate_recordset(["progress_done", "progress_total", "progress"])
         return restore.progress_done, restore.progress_total, restore.progress
 
+    def start(self, restore, job, done):
+        """Queue ``job``: no counters until it writes, then ``done`` of 5."""
+        restore._grant_execution(job)
+        restore._queue(job)
+        self.assertEqual(self.progress(restore), (0, 0, 0.0))
+        restore._publish_progress(done, 5)
+        self.assertEqual(self.progress(restore), (done, 5, 20.0 * done))
+
     def test_restore_progress_counters_and_messages(self):
         restore = self.planned()
-        restore._grant_execution("restore")
-        restore._queue("restore")
-        # queued: nothing written yet, nothing to show
-        self.assertEqual(self.progress(restore), (0, 0, 0.0))
-        restore._publish_progress(2, 5)
-        self.assertEqual(self.progress(restore), (2, 5, 40.0))
+        self.start(restore, "restore", 2)
         self.assertTrue(restore._execute_restore())
         self.assertEqual(restore.state, "done")
         # only a running job shows counters
@@ -89,12 +92,8 @@ class TestLive(RestoreCase):
         # last batch), done
         self.assertGreaterEqual(received.count(mine), 5, received)
         self.assertFalse(self.live_messages(self.outsider))
-        # the undo starts from zero, not from the restore's counters
-        restore._grant_execution("undo")
-        restore._queue("undo")
-        self.assertEqual(self.progress(restore), (0, 0, 0.0))
-        restore._publish_progress(1, 5)
-        self.assertEqual(self.progress(restore), (1, 5, 20.0))
+        # the undo starts from nothing, not from the restore's counters
+        self.start(restore, "undo", 1)
         self.assertTrue(restore._execute_undo())
         self.assertEqual(restore.state, "undone")
 
