@@ -362,8 +362,8 @@ def test_restore_progress_is_seen_while_it_runs(flow, backup, e2e_db, bulk_data)
     # several batches seen between the first write and the last
     assert len({d for d in done if 0 < d < moved}) >= 2, seen
     messages = [messages for _done, _total, messages in seen]
-    # one per batch committed (and one for "running"), before the job ends
-    assert messages == sorted(messages) and messages[-1] > len(set(done)), seen
+    # committed before the job ends: "running", then the job's own
+    assert messages == sorted(messages) and messages[-1] >= 2, seen
     assert _cities(e2e_db) == {"Paris": bulk_data}
     # once done, no counters: the screen shows the result
     (values,) = flow.client.call("crm.backup.restore", "read", [restore_id], fields)

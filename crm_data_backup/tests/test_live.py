@@ -125,3 +125,14 @@ class TestLive(RestoreCase):
         form = Form(restore)
         form.name = "Renamed restore"
         self.assertEqual(form.state, "planned")
+
+    def test_progress_message_at_most_once_a_second(self):
+        restore = self.planned()
+        restore._grant_execution("restore")
+        restore._queue("restore")
+        before = len(self.live_messages(self.admin))
+        for done in range(11):  # eleven batches in well under a second
+            restore._publish_progress(done, 10)
+        # every count is written, the screens are told of the first and last
+        self.assertEqual(self.progress(restore), (10, 10, 100.0))
+        self.assertEqual(len(self.live_messages(self.admin)) - before, 2)
