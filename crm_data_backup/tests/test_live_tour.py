@@ -15,9 +15,8 @@ LOGIN = "live_tour_admin"
 
 @tagged("post_install", "-at_install")
 class TestLiveTour(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setUp(self):
+        super().setUp()
         groups = [
             "base.group_user",
             "base.group_partner_manager",
@@ -25,12 +24,12 @@ class TestLiveTour(HttpCase):
             # runs the background job from the page (ir.cron)
             "base.group_system",
         ]
-        cls.user = cls.env["res.users"].create(
+        self.user = self.env["res.users"].create(
             {
                 "name": "Live Tour Admin",
                 "login": LOGIN,
                 "password": LOGIN,
-                "groups_id": [Command.set([cls.env.ref(g).id for g in groups])],
+                "groups_id": [Command.set([self.env.ref(g).id for g in groups])],
             }
         )
 
