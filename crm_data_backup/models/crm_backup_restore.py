@@ -1731,11 +1731,15 @@ class CrmBackupRestore(models.Model):
             if announce:
                 self._live_send()  # pylint: disable=no-member
             return
-        with self.env.registry.cursor() as cr:
-            cr.execute("SET LOCAL synchronous_commit = off")
-            cr.execute(query)
-            if announce:
-                self._live_send(self.env(cr=cr))  # pylint: disable=no-member
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET LOCAL synchronous_commit = off")
+                cr.execute(query)
+                if announce:
+                    self._live_send(self.env(cr=cr))  # pylint: disable=no-member
+        except psycopg2.Error as exc:
+            # what the screens show never stops the job (no free connection...)
+            _logger.warning("Restore %s: progress not shown: %s", self.id, exc)
 
     def _execute_undo(self):
         """Put back the saved values, all or nothing; needs a grant."""
