@@ -595,9 +595,11 @@ class CrmBackupRestore(models.Model):
         help="Deleted records recreated.",
     )
     # the running restore's or undo's counters (see _publish_progress)
-    progress_done = fields.Integer(compute="_compute_progress", help="Records written.")
+    progress_done = fields.Integer(
+        "Records written", compute="_compute_progress", help="Written so far."
+    )
     progress_total = fields.Integer(
-        compute="_compute_progress", help="Records to write."
+        "Records to write", compute="_compute_progress", help="Written in all."
     )
     progress = fields.Float(compute="_compute_progress", help="Percent written.")
     error_message = fields.Text(
