@@ -600,6 +600,9 @@ def _forged_restore_values(refs, users):
         "undone_by_id": users["settings_admin"]["uid"],
         "date_done": "2000-01-01 00:00:00",
         "error_message": "forged",
+        "progress_done": 424242,
+        "progress_total": 424242,
+        "progress": 99.0,
     }
 
 
@@ -619,6 +622,9 @@ RESTORE_SERVER_FIELDS = (
     "undone_by_id",
     "date_done",
     "error_message",
+    "progress_done",
+    "progress_total",
+    "progress",
 )
 
 
@@ -631,6 +637,12 @@ def _keep_restore(attack, restore_id):
         "its files",
         "ir_attachment",
         "res_model = 'crm.backup.restore' AND res_id = %s AND res_field IS NOT NULL",
+        restore_id,
+    )
+    attack.keep(
+        "its job's progress",
+        "crm_backup_restore_progress",
+        "restore_id = %s",
         restore_id,
     )
 

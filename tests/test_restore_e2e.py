@@ -313,6 +313,63 @@ def test_second_restore_is_refused_while_one_runs(flow, backup, e2e_db, bulk_dat
     _all_paris(e2e_db)
 
 
+def _last_bus_id(db):
+    with db.cursor() as cr:
+        cr.execute("SELECT COALESCE(MAX(id), 0) FROM bus_bus")
+        return cr.fetchone()[0]
+
+
+def _live_messages(db, restore_id, after_id):
+    """Committed bus messages telling the screens that the restore moved."""
+    with db.cursor() as cr:
+        cr.execute(
+            "SELECT count(*) FROM bus_bus WHERE id > %s"
+            " AND message::jsonb ->> 'type' = 'crm_data_backup/job'"
+            " AND message::jsonb -> 'payload' = %s::jsonb",
+            [
+                after_id,
+                json.dumps({"model": "crm.backup.restore", "ids": [restore_id]}),
+            ],
+        )
+        return cr.fetchone()[0]
+
+
+def test_restore_progress_is_seen_while_it_runs(flow, backup, e2e_db, bulk_data):
+    """The job writes in one transaction; its counters and messages are seen
+    by the screens while it runs, per batch, never going back."""
+    moved = 6000
+    _move_to_lyon(e2e_db, moved)
+    restore_id = flow.create("contacts", ["city"], backup_id=backup["id"])
+    flow.plan(restore_id)
+    bus_start = _last_bus_id(e2e_db)
+    flow.run(restore_id)
+    seen = []  # (records written, to write, messages): what a screen reads
+    fields = ["state", "progress_done", "progress_total"]
+
+    def finished():
+        (values,) = flow.client.call("crm.backup.restore", "read", [restore_id], fields)
+        if values["state"] != "running":
+            return values["state"]
+        if values["progress_total"]:
+            messages = _live_messages(e2e_db, restore_id, bus_start)
+            seen.append((values["progress_done"], values["progress_total"], messages))
+        return None
+
+    assert wait_for(finished, 300, 0.05, "the restore to finish") == "done"
+    assert {total for _done, total, _messages in seen} == {moved}, seen
+    done = [done for done, _total, _messages in seen]
+    assert done == sorted(done), "the progress went back"
+    # several batches seen between the first write and the last
+    assert len({d for d in done if 0 < d < moved}) >= 2, seen
+    messages = [messages for _done, _total, messages in seen]
+    # committed before the job ends: "running", then the job's own
+    assert messages == sorted(messages) and messages[-1] >= 2, seen
+    assert _cities(e2e_db) == {"Paris": bulk_data}
+    # once done, no counters: the screen shows the result
+    (values,) = flow.client.call("crm.backup.restore", "read", [restore_id], fields)
+    assert (values["progress_done"], values["progress_total"]) == (0, 0)
+
+
 def test_column_of_a_field_removed_since_the_backup(flow, backup, e2e_db, bulk_data):
     """The backup has a column for a field the model no longer has: it is not offered
     for restore, and restoring other fields works."""

@@ -39,10 +39,11 @@ class CrmBackup(models.Model):
 
     _name = "crm.backup"
     _description = "CRM Backup"
-    _inherit = ["crm.backup.server.owned", "mail.thread"]
+    _inherit = ["crm.backup.server.owned", "mail.thread", "crm.backup.live"]
     _order = "id desc"
     # Nothing: backups are made by request_backup() and the job only.
     _user_fields = frozenset()
+    _live_fields = frozenset({"state", "progress"})
 
     name = fields.Char(required=True, help="Name of the backup (date and time).")
     company_id = fields.Many2one(

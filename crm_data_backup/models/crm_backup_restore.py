@@ -36,6 +36,10 @@ _logger = logging.getLogger(__name__)
 # Any 64-bit key of our own: "crm_data_backup restore".
 RESTORE_LOCK_KEY = 0x63726D5F72657374
 GRANT_MINUTES = 15
+# Seconds between two messages telling the screens a job progressed, and
+# when each running job (database, restore id) last sent one.
+LIVE_INTERVAL = 1.0
+_ANNOUNCED = {}
 # Rows of changes in the downloadable plan.
 PLAN_SHEET_ROWS = 100_000
 # Backup rows compared (and changes spooled) at a time.
@@ -374,7 +378,7 @@ class CrmBackupRestore(models.Model):
 
     _name = "crm.backup.restore"
     _description = "CRM Data Restore"
-    _inherit = ["crm.backup.server.owned", "mail.thread"]
+    _inherit = ["crm.backup.server.owned", "mail.thread", "crm.backup.live"]
     _order = "id desc"
     _check_company_auto = True
     # What a user chooses; frozen once the identity check passed.
@@ -593,6 +597,14 @@ class CrmBackupRestore(models.Model):
         copy=False,
         help="Deleted records recreated.",
     )
+    # the running restore's or undo's counters (see _publish_progress)
+    progress_done = fields.Integer(
+        "Records written", compute="_compute_progress", help="Written so far."
+    )
+    progress_total = fields.Integer(
+        "Records to write", compute="_compute_progress", help="Written in all."
+    )
+    progress = fields.Float(compute="_compute_progress", help="Percent written.")
     error_message = fields.Text(
         readonly=True, copy=False, help="Why the restore failed (nothing was changed)."
     )
@@ -623,8 +635,36 @@ class CrmBackupRestore(models.Model):
             "CREATE UNIQUE INDEX IF NOT EXISTS crm_backup_restore_one_running "
             "ON crm_backup_restore ((true)) WHERE state = 'running'"
         )
+        # The running job's counters: written by short transactions of their
+        # own while the job's transaction holds the restore's row (see
+        # _publish_progress), read by the screens.
+        self.env.cr.execute(
+            "CREATE TABLE IF NOT EXISTS crm_backup_restore_progress ("
+            " restore_id integer PRIMARY KEY, job varchar NOT NULL,"
+            " done integer NOT NULL, total integer NOT NULL)"
+        )
 
     # --- computes --------------------------------------------------------
+
+    def _compute_progress(self):
+        running = [r.id for r in self if r.state == "running" and isinstance(r.id, int)]
+        rows = {}
+        if running:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT restore_id, job, done, total "
+                    "FROM crm_backup_restore_progress WHERE restore_id IN %s",
+                    tuple(running),
+                )
+            )
+            rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for restore in self:
+            job, done, total = rows.get(restore.id, (None, 0, 0))
+            if job != restore.job:  # the counters of an earlier job
+                done = total = 0
+            restore.progress_done = done
+            restore.progress_total = total
+            restore.progress = 100.0 * min(done, total) / total if total else 0.0
 
     @api.depends("object_id", "custom_model_id")
     def _compute_name(self):
@@ -834,6 +874,14 @@ class CrmBackupRestore(models.Model):
             # the plan was made of other choices: review a new one
             stale.sudo().write({"state": "draft", "confirm_reviewed": False})
         return result
+
+    @api.onchange(*CHOICE_FIELDS)
+    def _onchange_choices_discard_plan(self):
+        """Show at once, before saving, what saving does (see ``write``):
+        the plan was made of other choices."""
+        if self.state == "planned":
+            self.state = "draft"
+            self.confirm_reviewed = False
 
     def _check_backup_access(self):
         """The chosen backup must be one the user may read (its companies)."""
@@ -1675,6 +1723,7 @@ class CrmBackupRestore(models.Model):
                         reviewed=self.change_record_count,
                     )
                 )
+            self._progress(0, spool.count)  # the plan took a while: writes start
             undo = UndoWriter(undo_file, self.model_name, types)
             automations = self._automations_context(self.model_name)
             with UndoJournal(self.env) as journal:
@@ -1719,6 +1768,47 @@ class CrmBackupRestore(models.Model):
 
     def _progress(self, done, remaining):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._publish_progress(done, done + remaining)
+
+    def _publish_progress(self, done, total):
+        """Show the job's progress to the screens, per batch.
+
+        The job writes everything in one transaction, committed at its end,
+        and holds the restore's row until then: the counters go to a table of
+        their own, in a short transaction of another cursor, not made durable
+        (a crash ends the job anyway). The bus message that makes the screens
+        read them costs more (Odoo's NOTIFY opens a connection): at most one
+        a second, and at the first and last counts."""
+        query = SQL(
+            "INSERT INTO crm_backup_restore_progress (restore_id, job, done, total) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (restore_id) DO UPDATE SET "
+            "job = EXCLUDED.job, done = EXCLUDED.done, total = EXCLUDED.total",
+            self.id,
+            self.job or "restore",
+            done,
+            total,
+        )
+        key = (self.env.cr.dbname, self.id)
+        now = time.monotonic()
+        announce = done in (0, total) or now - _ANNOUNCED.get(key, 0) >= LIVE_INTERVAL
+        if announce:
+            _ANNOUNCED[key] = now
+        if done == total:
+            _ANNOUNCED.pop(key, None)
+        if _testing():  # tests have one transaction, never committed
+            self.env.cr.execute(query)
+            if announce:
+                self._live_send()  # pylint: disable=no-member
+            return
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET LOCAL synchronous_commit = off")
+                cr.execute(query)
+                if announce:
+                    self._live_send(self.env(cr=cr))  # pylint: disable=no-member
+        except psycopg2.Error as exc:
+            # what the screens show never stops the job (no free connection...)
+            _logger.warning("Restore %s: progress not shown: %s", self.id, exc)
 
     def _execute_undo(self):
         """Put back the saved values, all or nothing; needs a grant."""

@@ -24,3 +24,5 @@ from . import test_restore_tour
 from . import test_restore_tracking
 from . import test_trust
 from . import test_xss_tour
+from . import test_live
+from . import test_live_tour

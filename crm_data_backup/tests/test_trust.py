@@ -89,6 +89,9 @@ class TestTrust(RestoreCase):
             "requested_by_id": self.admin.id,
             "company_id": self.company_b.id,
             "backup_name": "x",
+            "progress_done": 9,
+            "progress_total": 9,
+            "progress": 50.0,
         }
         for name, value in owned.items():
             with self.subTest(field=name), self.assertRaises(AccessError):
