@@ -21,6 +21,7 @@ from odoo.tools import SQL
 
 from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
 from ..engine.cells import PARSABLE_TYPES, column_field
+from ..engine.errors import _lt
 from ..engine.planner import FieldSpec, Planner
 from ..engine.reader import BackupFileError, BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
@@ -45,15 +46,16 @@ PLAN_SHEET_ROWS = 100_000
 # Backup rows compared (and changes spooled) at a time.
 PLAN_BATCH = 5000
 MAGIC_FIELDS = {"id", "create_uid", "create_date", "write_uid", "write_date"}
+# marked for the translation export, translated where shown
 OBJECT_SINGULAR = {
-    "contacts": "Contact",
-    "companies": "Company",
-    "deals": "Deal",
-    "leads": "Lead",
-    "tickets": "Ticket",
-    "products": "Product",
-    "calls": "Call",
-    "tasks": "Task",
+    "contacts": _lt("Contact"),
+    "companies": _lt("Company"),
+    "deals": _lt("Deal"),
+    "leads": _lt("Lead"),
+    "tickets": _lt("Ticket"),
+    "products": _lt("Product"),
+    "calls": _lt("Call"),
+    "tasks": _lt("Task"),
 }
 
 
@@ -682,7 +684,7 @@ class CrmBackupRestore(models.Model):
             )
             restore.name = _(
                 "Data Restore - %(object)s - %(date)s",
-                object=_(label) if label else obj.name,
+                object=self.env._(label) if label else obj.name,
                 date=made.strftime("%Y-%m-%d %H:%M"),
             )
 
@@ -1678,13 +1680,10 @@ class CrmBackupRestore(models.Model):
         notice = self._notice_env()
         notice._notify(
             notice.env._("Restore done"),
-            notice.env._(
-                "%(name)s: %(written)s records restored, %(created)s recreated, "
-                "%(conflicts)s conflicts skipped. It can be undone from the restore.",
-                name=self.name,
-                written=result["records_written"],
-                created=result["records_created"],
-                conflicts=plan.conflict_count,
+            notice._outcome_text(
+                result["records_written"],
+                result["records_created"],
+                plan.conflict_count,
             ),
             "success",
         )
@@ -1844,10 +1843,14 @@ class CrmBackupRestore(models.Model):
                 filter(
                     None,
                     (
-                        notice.env._(
-                            "%(name)s: %(count)s records put back.",
-                            name=self.name,
-                            count=count,
+                        (
+                            notice.env._("%s: 1 record put back.", self.name)
+                            if count == 1
+                            else notice.env._(
+                                "%(name)s: %(count)s records put back.",
+                                name=self.name,
+                                count=count,
+                            )
                         ),
                         notice._kept_text(kept),
                     ),
@@ -1856,6 +1859,27 @@ class CrmBackupRestore(models.Model):
             "success",
         )
         return True
+
+    def _outcome_text(self, written, created, conflicts):
+        """What a restore did, counts in singular or plural, in the
+        environment's language."""
+        _ = self.env._
+        parts = [
+            _("1 record restored")
+            if written == 1
+            else _("%s records restored", written),
+            _("1 recreated") if created == 1 else _("%s recreated", created),
+            (
+                _("1 conflict skipped")
+                if conflicts == 1
+                else _("%s conflicts skipped", conflicts)
+            ),
+        ]
+        return _(
+            "%(name)s: %(counts)s. It can be undone from the restore.",
+            name=self.name,
+            counts=", ".join(parts),
+        )
 
     def _kept_text(self, kept):
         """What an undo left as it is, in the environment's language."""

@@ -144,14 +144,14 @@ class TestNotify(RestoreCase):
                 restore = self.restore_as(user)
                 self.assertTrue(self.run_restore(restore), restore.error_message)
                 done = self.message(restore)
-                self.assertIn("1 records restored", done.body)
+                self.assertIn("1 record restored", done.body)
                 self.assertReaches(done, user)
                 self.assertIn("/mail/view?model=crm.backup.restore", done.body)
                 self.assertTrue(
                     self.run_restore(restore, "undo"), restore.error_message
                 )
                 undone = self.message(restore) - done
-                self.assertIn("1 records put back", undone.body)
+                self.assertIn("1 record put back", undone.body)
                 self.assertReaches(undone, user)
 
     def test_restore_failure_emailed_without_values(self):

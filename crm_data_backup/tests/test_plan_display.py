@@ -9,6 +9,7 @@ import io
 import openpyxl
 
 from odoo import Command
+from odoo.tests import tagged
 
 from ..models.formatting import human_size
 from .restore_cases import RestoreCase
@@ -226,3 +227,33 @@ class TestRelatedNames(RestoreCase):
         restore.action_plan()
         self.assertIn("&lt;img src=x", restore.plan_html)
         self.assertNotIn("<img", restore.plan_html)
+
+
+@tagged("post_install", "-at_install")
+class TestFieldChoice(RestoreCase):
+    def test_search_more_shows_labels_not_technical_names(self):
+        """The fields' "Search More" dialog lists labels, not names and types."""
+        arch = self.env["crm.backup.restore"].get_views([(False, "form")])["views"][
+            "form"
+        ]["arch"]
+        self.assertIn("crm_backup_restore_field_choice_list", arch)
+        views = self.env["ir.model.fields"].get_views(
+            [
+                (
+                    self.env.ref(
+                        "crm_data_backup.crm_backup_restore_field_choice_list"
+                    ).id,
+                    "list",
+                ),
+                (
+                    self.env.ref(
+                        "crm_data_backup.crm_backup_restore_field_choice_search"
+                    ).id,
+                    "search",
+                ),
+            ]
+        )["views"]
+        for arch in (views["list"]["arch"], views["search"]["arch"]):
+            self.assertIn('name="field_description"', arch)
+            self.assertNotIn('name="name"', arch)
+            self.assertNotIn('name="ttype"', arch)
