@@ -5,8 +5,13 @@
 import math
 from dataclasses import dataclass, field
 
+from .errors import Message, _lt
+
 SAMPLE_SIZE = 20
 CONFLICT_LIST_SIZE = 200
+# Conflict reasons: Messages, which the models show in the user's language.
+NO_ACCESS = Message(_lt("you may not access this record"))
+CHANGED_SINCE_REVIEW = Message(_lt("changed after the plan was reviewed"))
 
 
 @dataclass(frozen=True)
@@ -191,15 +196,21 @@ class Planner:
             return frozenset(ids), None
         if spec.type == "selection" and value and spec.selection is not None:
             if value not in spec.selection:
-                return None, f"option {value!r} no longer exists"
+                return None, Message(
+                    _lt("option %(value)r no longer exists"), value=value
+                )
         if spec.required and is_blank(spec.type, value):
-            return None, "the field is now required but the backup has no value"
+            return None, Message(
+                _lt("the field is now required but the backup has no value")
+            )
         return value, None
 
     def _missing(self, xmlid):
         if xmlid in getattr(self.live, "hidden", ()):
-            return f"you may not access the related record {xmlid}"
-        return f"related record {xmlid} no longer exists"
+            return Message(
+                _lt("you may not access the related record %(xmlid)s"), xmlid=xmlid
+            )
+        return Message(_lt("related record %(xmlid)s no longer exists"), xmlid=xmlid)
 
     def _conflict(self, plan, xmlid, spec, reason):
         plan.conflict_count += 1
@@ -231,13 +242,11 @@ class Planner:
             res_id = found.get(xmlid)
             if not res_id and xmlid in getattr(self.live, "hidden", ()):
                 for spec in self.fields:
-                    self._conflict(plan, xmlid, spec, "you may not access this record")
+                    self._conflict(plan, xmlid, spec, NO_ACCESS)
                 continue
             if res_id in stale:
                 for spec in self.fields:
-                    self._conflict(
-                        plan, xmlid, spec, "changed after the plan was reviewed"
-                    )
+                    self._conflict(plan, xmlid, spec, CHANGED_SINCE_REVIEW)
                 continue
             if not res_id:
                 targets = {}

@@ -1250,7 +1250,7 @@ class CrmBackupRestore(models.Model):
             parts.append(Markup("<h4>%s</h4>") % _("Conflicts (skipped)"))
             items = Markup("").join(
                 Markup("<li>%s, %s: %s</li>")
-                % (names[xmlid], labels.get(name, name), reason)
+                % (names[xmlid], labels.get(name, name), reason.translated(self.env._))
                 for xmlid, name, reason in plan.conflicts[:50]
             )
             parts.append(Markup("<ul>%s</ul>") % items)
@@ -1367,7 +1367,11 @@ class CrmBackupRestore(models.Model):
         names = self._record_names(plan, {xmlid for xmlid, _f, _r in plan.conflicts})
         for line, (xmlid, name, reason) in enumerate(plan.conflicts, start=1):
             spec = by_name.get(name)
-            row = (names[xmlid], spec.label if spec else name, reason)
+            row = (
+                names[xmlid],
+                spec.label if spec else name,
+                reason.translated(self.env._),
+            )
             for col, text in enumerate(row):
                 conflicts.write_string(line, col, text)
         # a sheet name holds 31 characters at most (translations too)

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools.translate import ReadonlyDict, code_translations
 
+from ..engine import planner
 from ..engine.cells import CellError, parse_cell
 from ..engine.errors import Message, TranslatableError
 from ..engine.reader import BackupFileError, BackupReader
@@ -170,3 +171,32 @@ class TestEngineMessages(RestoreCase):
         # English users still read English
         with self.assertRaisesRegex(UserError, "^Line 2 of 'contacts.csv'"):
             restore.with_context(lang="en_US").action_plan()
+
+
+class _Live:
+    hidden = ("x.hidden",)
+
+
+@tagged("post_install", "-at_install")
+class TestConflictReasons(RestoreCase):
+    def test_reasons_are_translatable_messages(self):
+        """Conflict reasons reach the plan through the user's translate."""
+
+        def marked(template, **params):
+            return f"<{template}>" % params
+
+        missing = planner.Planner._missing
+        probe = type("Probe", (), {"live": _Live()})()
+        reasons = (
+            planner.NO_ACCESS,
+            planner.CHANGED_SINCE_REVIEW,
+            missing(probe, "x.gone"),
+            missing(probe, "x.hidden"),
+        )
+        terms = current_terms(self.env.cr)
+        for reason in reasons:
+            self.assertIn(reason.template, terms)
+            self.assertEqual(
+                reason.translated(marked), f"<{reason.template}>" % reason.params
+            )
+        self.assertEqual(str(reasons[2]), "related record x.gone no longer exists")
