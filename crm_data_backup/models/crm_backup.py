@@ -652,10 +652,25 @@ class CrmBackup(models.Model):
     def _announce_done(self):
         self._announce()
 
+    def _announce_recipients(self):
+        """Who is told of the outcome: the requester; for a scheduled backup,
+        the backup administrators who may read it (all its companies)."""
+        if not self.is_scheduled:
+            return self.requested_by_id
+        admins = (
+            self.env.ref("crm_data_backup.group_crm_backup_admin")
+            .sudo()
+            .users.filtered(lambda u: u.active and not u.share)
+        )
+        return admins.filtered(lambda u: self.company_ids <= u.company_ids)
+
     def _announce(self, reason=None):
-        """Tell the requester the backup is ready, or failed (``reason``)."""
-        user = self.requested_by_id
-        # in the requester's language and time zone: the message is theirs
+        """Tell the requester(s) the backup is ready, or failed (``reason``)."""
+        for user in self._announce_recipients():
+            self._announce_to(user, reason)
+
+    def _announce_to(self, user, reason):
+        # in the user's language and time zone: the message is theirs
         backup = self.with_context(lang=user.lang or self.env.lang)
         links = [(backup.env._("Open the backup"), record_url(self))]
         if reason is None:

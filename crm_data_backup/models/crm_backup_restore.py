@@ -1702,6 +1702,9 @@ class CrmBackupRestore(models.Model):
                     "reviewed. Nothing was changed: plan the restore again."
                 )
             )
+        # the job plans again before writing (minutes at a million records):
+        # the screens show the reviewed total from the start
+        self._publish_progress(0, self.change_record_count)
         with (
             tempfile.TemporaryFile(prefix="crm_restore_") as spool_file,
             tempfile.TemporaryFile(prefix="crm_restore_undo_") as undo_file,
@@ -1924,6 +1927,8 @@ class CrmBackupRestore(models.Model):
             )
         # only what the restore could have written: its fields, its records
         allowed = set(self.field_ids.mapped("name"))
+        # the saved values are checked before any write: the total from the start
+        self._publish_progress(0, self.restored_record_count)
         if undo.header["format"] < 3:  # saved before the journal: values only
             return *self._undo_values(undo, allowed, set()), 0
         # Values changed again since the restore are left as they are.

@@ -137,6 +137,38 @@ class TestNotify(RestoreCase):
                 # the reason is in the backup, not in what may be e-mailed
                 self.assertNotIn(backup.error_message, message.body)
 
+    def test_scheduled_backup_reaches_the_backup_admins(self):
+        """Nobody asked for a scheduled backup: its outcome goes to each
+        backup administrator who may read it (all its companies)."""
+        other = self.env["res.company"].create({"name": "Notify B"})
+        # a backup admin of company B only cannot read a backup of every company
+        outsider = new_test_user(
+            self.env,
+            login="notify_outsider",
+            groups=GROUPS,
+            company_id=other.id,
+            company_ids=[fields.Command.set(other.ids)],
+        )
+        everywhere = self.env["res.company"].search([])
+        (self.inbox_user | self.email_user).company_ids = everywhere
+        backup = self.env["crm.backup"].sudo().request_backup(scheduled=True)
+        self.assertTrue(backup.is_scheduled)
+        backup.with_context(mail_notify_force_send=False).action_run()
+        self.assertEqual(backup.state, "done", backup.error_message)
+        messages = backup.sudo().message_ids.filtered(
+            lambda m: m.author_id == self.odoobot
+            and m.subtype_id == self.env.ref("crm_data_backup.mt_backup_done")
+        )
+        for user in (self.inbox_user, self.email_user):
+            with self.subTest(preference=user.notification_type):
+                mine = messages.filtered(
+                    lambda m, u=user: u.partner_id in m.partner_ids
+                )
+                self.assertReaches(mine, user)
+        reached = messages.mapped("partner_ids")
+        self.assertNotIn(outsider.partner_id, reached)
+        self.assertNotIn(self.env.ref("base.partner_root"), reached)
+
     # -- restores and undos -----------------------------------------------------
     def test_restore_and_undo_reach_inbox_and_email_users(self):
         for user in (self.inbox_user, self.email_user):
