@@ -1255,3 +1255,17 @@ def test_salesman_is_refused(
         attack.keep("backup objects", "crm_backup_object", "TRUE")
         error = _refusal(lambda: web.call(model, method, *args), ("AccessError",))
     assert error, f"a salesman could {call}"
+
+
+def test_next_backup_hint_over_rpc(server, users, admin, admin_b):
+    """The Backups list's hint: backup administrators of either company read
+    a text or nothing; a salesman is refused."""
+    for flow in (admin, admin_b):
+        hint = flow.client.call("crm.backup", "get_next_backup_hint")
+        assert hint is False or hint.startswith("Next backup possible after"), hint
+    salesman = login(server, "salesman", users)
+    error = _refusal(
+        lambda: salesman.call("crm.backup", "get_next_backup_hint"),
+        ("AccessError",),
+    )
+    assert error, "a salesman read the backup frequency limit"
