@@ -1262,7 +1262,7 @@ def test_next_backup_hint_over_rpc(server, users, admin, admin_b):
     a text or nothing; a salesman is refused."""
     for flow in (admin, admin_b):
         hint = flow.client.call("crm.backup", "get_next_backup_hint")
-        assert hint is False or hint.startswith("Next backup possible after"), hint
+        assert not hint or hint.startswith("Next backup possible after"), hint
     salesman = login(server, "salesman", users)
     error = _refusal(
         lambda: salesman.call("crm.backup", "get_next_backup_hint"),
