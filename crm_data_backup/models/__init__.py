@@ -3,6 +3,7 @@ from . import (
     crm_backup_server_owned,
     crm_backup_live,
     crm_backup,
+    crm_backup_offsite,
     crm_backup_audit,
     crm_backup_line,
     crm_backup_object,

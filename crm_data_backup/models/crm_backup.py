@@ -606,6 +606,8 @@ class CrmBackup(models.Model):
             ),
         )
         self._announce_done()
+        # off-site copy (models/crm_backup_offsite.py): queued for its job
+        self._offsite_queue()
 
     def _attach_file(self, path, size):
         Attachment = self.env["ir.attachment"].sudo()
