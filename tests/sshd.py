@@ -60,7 +60,17 @@ class SshServer:
             # sshd refuses to start without it when run as root
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         self.port = _free_port()
-        config = self.dir / "sshd_config"
+        self.config = self.dir / "sshd_config"
+        self._write_config(host_key, authorized)
+        return self._launch(timeout)
+
+    def restart(self, timeout=15):
+        """Start again, same port and keys (after ``kill`` or ``stop``)."""
+        self.stop()
+        return self._launch(timeout)
+
+    def _write_config(self, host_key, authorized):
+        config = self.config
         config.write_text(
             "\n".join(
                 [
@@ -82,9 +92,11 @@ class SshServer:
                 ]
             )
         )
+
+    def _launch(self, timeout):
         with open(self.dir / "sshd.log", "wb") as log:
             self.proc = subprocess.Popen(
-                [SSHD, "-D", "-e", "-f", str(config)],
+                [SSHD, "-D", "-e", "-f", str(self.config)],
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 start_new_session=True,

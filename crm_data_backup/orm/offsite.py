@@ -24,6 +24,7 @@ from datetime import datetime
 import fsspec
 import pyrage
 
+from ..engine.archive import _HashingStream
 from ..engine.errors import TranslatableError, _lt
 
 CHUNK = 1 << 20
@@ -111,22 +112,22 @@ def keep_by_tiers(copies, daily, weekly, monthly):
     return keep
 
 
-class _HashingWriter:
-    """Binary write stream that hashes and counts what goes to ``target``."""
+def _pipeline(remote, reading=False):
+    """SFTP (paramiko) waits for the server's answer to each 32 kB request
+    unless told otherwise: 1 MB/s instead of 40 on a local link."""
+    if reading and hasattr(remote, "prefetch"):
+        remote.prefetch()
+    elif hasattr(remote, "set_pipelined"):
+        remote.set_pipelined(True)
 
-    def __init__(self, target):
-        self.target = target
-        self.sha256 = hashlib.sha256()
-        self.size = 0
 
-    def write(self, data):  # pylint: disable=method-required-super
-        self.sha256.update(data)
-        self.size += len(data)
-        self.target.write(data)
+class _HashingWriter(_HashingStream):
+    """The archive's hashing stream, returning the count from ``write()`` as
+    pyrage requires (a storage's file object may return None)."""
+
+    def write(self, data):
+        super().write(data)
         return len(data)
-
-    def flush(self):
-        self.target.flush()
 
 
 class _HashingReader:
@@ -218,6 +219,7 @@ class OffsiteStore:
         try:
             fs.makedirs(self.folder, exist_ok=True)
             with open(source_path, "rb") as src, fs.open(tmp, "wb") as remote:
+                _pipeline(remote)
                 out = _HashingWriter(remote)
                 if encrypted:
                     pyrage.encrypt_io(src, out, self.recipients)
@@ -330,6 +332,7 @@ class OffsiteStore:
         written. ``target``: a binary file that receives the bytes read."""
         try:
             with self.fs.open(path, "rb") as remote:
+                _pipeline(remote, reading=True)
                 reader = _HashingReader(remote)
                 while chunk := reader.read(CHUNK):
                     if target is not None:
@@ -362,6 +365,7 @@ class OffsiteStore:
         plain = tempfile.TemporaryFile()
         try:
             with self.fs.open(path, "rb") as remote:
+                _pipeline(remote, reading=True)
                 if encrypted:
                     try:
                         pyrage.decrypt_io(remote, plain, [identity])
