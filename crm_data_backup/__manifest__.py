@@ -33,6 +33,7 @@
         "wizards/crm_backup_create_wizard_views.xml",
         "wizards/crm_backup_restore_auth_views.xml",
         "views/menus.xml",
+        "wizards/crm_backup_offsite_fetch_views.xml",
         "data/crm_backup_object_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",

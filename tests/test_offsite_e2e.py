@@ -467,3 +467,72 @@ def test_retry_gives_up_after_many_attempts(registry, e2e_db, storage, backup):
     with environment(registry, commit=True) as env:
         env["crm.backup"]._cron_offsite()
     assert _offsite(e2e_db, backup_id)["state"] == "failed"
+
+
+@pytest.mark.parametrize("role", ["backup_admin_b", "salesman"])
+def test_fetch_of_another_company_copy_is_refused(
+    role, server, users, registry, e2e_db, copied
+):
+    """Restoring from a copy needs the right to read its backup."""
+    path = _offsite(e2e_db, copied)["path"]
+    web = login(server, role, users)
+    with _attack(e2e_db, registry, f"fetch another's copy as {role}") as attack:
+        attack.keep("restores", "crm_backup_restore", "true")
+
+        def fetch():
+            wizard_id = web.call(
+                "crm.backup.offsite.fetch", "create", {"copy_path": path}
+            )
+            web.call("crm.backup.offsite.fetch", "action_fetch", [wizard_id])
+
+        assert _refusal(fetch)
+
+
+def test_fetch_wizard_restore_is_server_owned(server, users, registry, e2e_db, copied):
+    path = _offsite(e2e_db, copied)["path"]
+    web = login(server, "backup_admin", users)
+    with _attack(e2e_db, registry, "fetch wizard with a chosen restore") as attack:
+        attack.keep("restores", "crm_backup_restore", "true")
+        assert _refusal(
+            lambda: web.call(
+                "crm.backup.offsite.fetch",
+                "create",
+                {"copy_path": path, "restore_id": 1},
+            )
+        )
+
+        def traversal():
+            wizard_id = web.call(
+                "crm.backup.offsite.fetch",
+                "create",
+                {"copy_path": "crm_data_backup/../../../etc/passwd"},
+            )
+            web.call("crm.backup.offsite.fetch", "action_fetch", [wizard_id])
+
+        assert _refusal(traversal)
+
+
+def test_fetch_decrypts_with_the_key_typed_once(server, users, e2e_db, copied):
+    """The backup admin restores from the encrypted copy: the key is used once and
+    is in no table, file or log of the server afterwards (test_logs.py)."""
+    path = _offsite(e2e_db, copied)["path"]
+    web = login(server, "backup_admin", users)
+    wizard_id = web.call(
+        "crm.backup.offsite.fetch",
+        "create",
+        {"copy_path": path, "identity": str(IDENTITY)},
+    )
+    action = web.call("crm.backup.offsite.fetch", "action_fetch", [wizard_id])
+    assert action["res_model"] == "crm.backup.restore"
+    with e2e_db.cursor() as cr:
+        cr.execute(
+            "SELECT upload_filename FROM crm_backup_restore WHERE id = %s",
+            [action["res_id"]],
+        )
+        assert cr.fetchone()[0].endswith(".zip")
+        cr.execute(
+            "SELECT count(*) FROM crm_backup_audit WHERE action = 'offsite_fetched'"
+            " AND restore_id = %s",
+            [action["res_id"]],
+        )
+        assert cr.fetchone()[0] == 1

@@ -22,6 +22,7 @@ AUDIT_ACTIONS = [
     ("offsite_verified", "Off-site copy verified"),
     ("offsite_verify_failed", "Off-site verification failed"),
     ("offsite_purged", "Off-site copy purged"),
+    ("offsite_fetched", "Off-site copy fetched for a restore"),
 ]
 
 

@@ -188,7 +188,10 @@ class OffsiteStore:
 
     def _connect(self):
         fs = self.storage._get_filesystem()
-        fs.exists(self.folder)
+        # info(), not exists(): exists() says False on any error, a dead
+        # connection included
+        with contextlib.suppress(FileNotFoundError):
+            fs.info(self.folder)
         return fs
 
     @staticmethod
@@ -257,13 +260,13 @@ class OffsiteStore:
             raise
 
     # -- listing and retention -------------------------------------------------
-    def list_copies(self):
-        """Complete copies of this database: dicts of name, path, date, backup
-        id, encrypted; newest first."""
+    def list_copies(self, folder=None):
+        """Complete copies of this database (or of ``folder``): dicts of name,
+        path, date, backup id, encrypted, database; newest first."""
+        folder = folder or self.folder
         try:
             names = {
-                entry.rsplit("/", 1)[-1]
-                for entry in self.fs.ls(self.folder, detail=False)
+                entry.rsplit("/", 1)[-1] for entry in self.fs.ls(folder, detail=False)
             }
         except FileNotFoundError:
             return []
@@ -274,12 +277,27 @@ class OffsiteStore:
                 copies.append(
                     {
                         "name": name,
-                        "path": self._path(name),
+                        "path": f"{folder}/{name}",
                         "date": datetime.strptime(match["date"], "%Y%m%d-%H%M%S"),
                         "backup_id": int(match["id"]),
                         "encrypted": bool(match["age"]),
+                        "database": folder.rsplit("/", 1)[-1],
                     }
                 )
+        return sorted(copies, key=lambda c: (c["date"], c["name"]), reverse=True)
+
+    def list_all_copies(self):
+        """The copies of every database on the storage (a restore may come from
+        another database), newest first."""
+        try:
+            folders = self.fs.ls(ROOT, detail=True)
+        except FileNotFoundError:
+            return []
+        copies = []
+        for entry in folders:
+            if entry["type"] == "directory":
+                name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+                copies += self.list_copies(f"{ROOT}/{name}")
         return sorted(copies, key=lambda c: (c["date"], c["name"]), reverse=True)
 
     def read_sidecar(self, path):

@@ -399,3 +399,96 @@ class TestOffsiteAccess(OffsiteCommon):
         )
         with self.assertRaises(AccessError):
             self.env["fs.storage"].with_user(self.admin).search([]).read(["options"])
+
+
+class TestOffsiteFetch(OffsiteCommon):
+    def fetch(self, backup, user=None, identity=None):
+        Wizard = self.env["crm.backup.offsite.fetch"].with_user(user or self.admin)
+        vals = {"copy_path": backup.offsite_path}
+        if identity:
+            vals["identity"] = identity
+        wizard = Wizard.create(vals)
+        action = wizard.action_fetch()
+        return self.env["crm.backup.restore"].browse(action["res_id"])
+
+    def test_restore_from_a_copy_after_the_local_file_expired(self):
+        backup = self.copied_backup()
+        backup.sudo().expiration_date = datetime.now() - timedelta(hours=1)
+        self.env["crm.backup"]._cron_purge_expired()
+        self.assertEqual(backup.state, "expired")
+        restore = self.fetch(backup)
+        self.assertEqual(restore.source, "upload")
+        self.assertEqual(restore.upload_filename, Path(backup.offsite_path).name)
+        reader = restore.with_user(self.admin)._open_reader()
+        reader.close()
+        self.assertEqual(len(self.audit("offsite_fetched", backup)), 1)
+
+    def test_encrypted_copy_needs_its_private_key_never_stored(self):
+        identity = pyrage.x25519.Identity.generate()
+        self.configure(recipients=str(identity.to_public()))
+        backup = self.copied_backup()
+        Wizard = self.env["crm.backup.offsite.fetch"].with_user(self.admin)
+        wizard = Wizard.create({"copy_path": backup.offsite_path})
+        self.assertTrue(wizard.encrypted)
+        with self.assertRaisesRegex(UserError, "Enter the age private key"):
+            wizard.action_fetch()
+        stranger = pyrage.x25519.Identity.generate()
+        with self.assertRaisesRegex(UserError, "cannot be decrypted"):
+            wizard.write({"identity": str(stranger)})
+        with self.assertRaisesRegex(UserError, "not an age private key"):
+            wizard.write({"identity": "AGE-SECRET-KEY-1NOPE"})
+        restore = self.fetch(backup, identity=str(identity))
+        self.assertTrue(restore.upload_file)
+        self.assertFalse(restore.upload_filename.endswith(".age"))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'crm_backup_offsite_fetch'"
+        )
+        self.assertNotIn("identity", {row[0] for row in self.env.cr.fetchall()})
+
+    def test_other_company_admin_cannot_fetch(self):
+        backup = self.copied_backup()
+        other = self.env["res.company"].sudo().create({"name": "Offsite Other Co"})
+        admin_b = new_test_user(
+            self.env,
+            login="offsite_admin_b",
+            groups="base.group_user,crm_data_backup.group_crm_backup_admin",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        Wizard = self.env["crm.backup.offsite.fetch"].with_user(admin_b)
+        self.assertFalse(Wizard._selection_copies())
+        self.assertTrue(
+            self.env["crm.backup.offsite.fetch"]
+            .with_user(self.admin)
+            ._selection_copies()
+        )
+        with self.assertRaisesRegex(UserError, "Choose an off-site copy"):
+            Wizard.create({"copy_path": backup.offsite_path}).action_fetch()
+        with self.assertRaises(AccessError):
+            self.env["crm.backup.offsite.fetch"].with_user(self.salesman).create(
+                {"copy_path": backup.offsite_path}
+            )
+
+    def test_copy_of_another_database_is_for_settings_admins(self):
+        backup = self.copied_backup()
+        copy = self.root / backup.offsite_path
+        other = self.root / "crm_data_backup" / "another_database"
+        other.mkdir()
+        moved = other / copy.name
+        shutil.copyfile(copy, moved)
+        shutil.copyfile(f"{copy}.json", f"{moved}.json")
+        path = str(moved.relative_to(self.root))
+        Wizard = self.env["crm.backup.offsite.fetch"]
+        self.assertNotIn(path, dict(Wizard.with_user(self.admin)._selection_copies()))
+        with self.assertRaisesRegex(UserError, "Choose an off-site copy"):
+            Wizard.with_user(self.admin).create({"copy_path": path}).action_fetch()
+        system = new_test_user(
+            self.env, login="offsite_system", groups="base.group_user,base.group_system"
+        )
+        system.groups_id |= self.env.ref("crm_data_backup.group_crm_backup_admin")
+        self.assertIn(path, dict(Wizard.with_user(system)._selection_copies()))
+        action = Wizard.with_user(system).create({"copy_path": path}).action_fetch()
+        restore = self.env["crm.backup.restore"].browse(action["res_id"])
+        self.assertEqual(restore.upload_filename, copy.name)

@@ -1,1 +1,5 @@
-from . import crm_backup_create_wizard, crm_backup_restore_auth
+from . import (
+    crm_backup_create_wizard,
+    crm_backup_offsite_fetch,
+    crm_backup_restore_auth,
+)
