@@ -87,7 +87,10 @@ class CrmBackup(models.Model):
         help="Why the copy or its verification failed.",
     )
     offsite_attempts = fields.Integer(
-        readonly=True, copy=False, help="Failed copy attempts so far."
+        "Failed copy attempts",
+        readonly=True,
+        copy=False,
+        help="Failed copy attempts so far.",
     )
 
     # -- settings -------------------------------------------------------------
