@@ -607,7 +607,7 @@ class CrmBackup(models.Model):
         )
         self._announce_done()
         # off-site copy (models/crm_backup_offsite.py): queued for its job
-        self._offsite_queue()
+        self._offsite_queue()  # pylint: disable=no-member
 
     def _attach_file(self, path, size):
         Attachment = self.env["ir.attachment"].sudo()
