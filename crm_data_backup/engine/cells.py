@@ -20,7 +20,7 @@ import re
 
 from odoo.tools.float_utils import float_round
 
-from .errors import Message, TranslatableError, _lt
+from .errors import CellError, Message, _lt
 
 # Field types whose cells are text a spreadsheet could mistake for a formula.
 TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
@@ -157,11 +157,6 @@ PARSABLE_TYPES = frozenset(
 # Integer fields are PostgreSQL int4 columns.
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class CellError(TranslatableError, ValueError):
-    """A cell that cannot be turned into a value of its field (a
-    translatable message, see errors.TranslatableError)."""
 
 
 def unstorable(text):

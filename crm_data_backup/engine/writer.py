@@ -16,8 +16,6 @@ import xlsxwriter
 from .cells import _RISKY_FIRST, needs
 from .errors import BackupFileError, _lt
 
-__all__ = ["BackupFileError", "CsvWriter", "XlsxWriter"]
-
 XLSX_MAX_ROWS = 1048576
 XLSX_MAX_CELL = 32767
 

@@ -13,6 +13,7 @@ from . import test_backup_snapshot
 from . import test_backup_tour
 from . import test_backup_writer
 from . import test_engine_i18n
+from . import test_engine_manifest
 from . import test_i18n_fr
 from . import test_restore_auth
 from . import test_restore_exact

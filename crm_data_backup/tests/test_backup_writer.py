@@ -15,7 +15,9 @@ from odoo.tests.common import BaseCase
 
 from ..engine.archive import BackupArchive
 from ..engine.cells import danger, needs, neutralise, unneutralise
-from ..engine.writer import BackupFileError, CsvWriter, XlsxWriter
+from ..engine.errors import BackupFileError
+from ..engine.manifest import Manifest, ManifestEntry
+from ..engine.writer import CsvWriter, XlsxWriter
 
 
 def ooxml_unescape(text):
@@ -158,14 +160,23 @@ class TestArchive(BaseCase):
     def test_zip_members_checksums_manifest(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "b.zip")
-            archive = BackupArchive(path, {"database_uuid": "u", "file_format": "csv"})
+            archive = BackupArchive(
+                path, Manifest(database_uuid="u", file_format="csv")
+            )
             member = archive.open_file("contacts.csv")
             with member as stream:
                 writer = CsvWriter(stream, ["id", "name"], [1])
                 writer.write_rows([["a", "=x"]] * 1000)
                 writer.close()
             archive.add_entry(
-                {"name": "contacts.csv", "rows": writer.rows, "sha256": member.sha256}
+                ManifestEntry(
+                    "res.partner",
+                    ["id", "name"],
+                    "contacts.csv",
+                    writer.rows,
+                    member.sha256,
+                    object="contacts",
+                )
             )
             archive.close()
             with zipfile.ZipFile(path) as zf:

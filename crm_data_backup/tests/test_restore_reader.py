@@ -14,17 +14,11 @@ from hypothesis import strategies as st
 from odoo.exceptions import UserError
 from odoo.tests.common import TransactionCase
 
-from ..engine.cells import (
-    CellError,
-    danger,
-    needs,
-    neutralise,
-    parse_cell,
-    unneutralise,
-)
-from ..engine.reader import MAX_RECORD_SEPARATORS, BackupFileError, BackupReader
+from ..engine.cells import danger, needs, neutralise, parse_cell, unneutralise
+from ..engine.errors import BackupFileError, CellError
+from ..engine.reader import MAX_RECORD_SEPARATORS, BackupReader
 from .restore_cases import RestoreCase
-from .restore_common import csv_bytes, file_spec, make_zip
+from .restore_common import csv_bytes, file_spec, make_zip, open_backup
 
 # Hypothesis: CI runs the same examples every time (derandomized, no example
 # database), so a red build is a real regression and replays identically;
@@ -137,7 +131,7 @@ def members(data):
 class TestRestoreReader(TransactionCase):
     def read_all(self, data, **kw):
         kw.setdefault("database_uuid", "test-uuid")
-        with BackupReader(data, **kw) as reader:
+        with open_backup(data, **kw) as reader:
             entry = reader.find_entry("res.partner", "contacts")
             return list(reader.iter_rows(entry, TYPES))
 
@@ -245,13 +239,14 @@ class TestRestoreReader(TransactionCase):
         companies = file_spec("companies", "res.partner", HEADER, ROWS, sha256="0" * 64)
         data = make_zip([contacts(), companies])
         with self.assertRaises(BackupFileError):
-            BackupReader(data, database_uuid="test-uuid").validate()
+            BackupReader(data, database_uuid="test-uuid").open().check_files()
         with self.assertRaises(BackupFileError):
-            BackupReader(data, database_uuid="test-uuid").validate({"companies.csv"})
-        reader = BackupReader(data, database_uuid="test-uuid")
-        reader.validate({"contacts.csv"})
-        entry = reader.find_entry("res.partner", "contacts")
-        self.assertEqual(len(list(reader.iter_rows(entry, TYPES))), 2)
+            BackupReader(data, database_uuid="test-uuid").open().check_files(
+                {"companies.csv"}
+            )
+        with open_backup(data, {"contacts.csv"}, database_uuid="test-uuid") as reader:
+            entry = reader.find_entry("res.partner", "contacts")
+            self.assertEqual(len(list(reader.iter_rows(entry, TYPES))), 2)
         # A listed file that is missing is still an error.
         missing = make_zip([contacts()])
         manifest = json.loads(
@@ -263,7 +258,7 @@ class TestRestoreReader(TransactionCase):
             zf.writestr("contacts.csv", csv_bytes(HEADER, ROWS))
             zf.writestr("manifest.json", json.dumps(manifest))
         with self.assertRaises(BackupFileError) as cm:
-            BackupReader(buf.getvalue(), database_uuid="test-uuid").validate(
+            BackupReader(buf.getvalue(), database_uuid="test-uuid").open().check_files(
                 {"contacts.csv"}
             )
         self.assertEqual(cm.exception.code, "missing_file")
@@ -300,7 +295,7 @@ class TestRestoreReader(TransactionCase):
 
     def test_selected_field_absent_from_file(self):
         # e.g. the field was added, or removed from the backup, since then.
-        with BackupReader(make_zip([contacts()]), database_uuid="test-uuid") as reader:
+        with open_backup(make_zip([contacts()]), database_uuid="test-uuid") as reader:
             entry = reader.find_entry("res.partner")
             with self.assertRaises(BackupFileError) as cm:
                 list(reader.iter_rows(entry, {"phone": "char"}))
@@ -336,7 +331,7 @@ class TestRestoreReader(TransactionCase):
                 }
             ]
         )
-        with BackupReader(data, database_uuid="test-uuid") as reader:
+        with open_backup(data, database_uuid="test-uuid") as reader:
             entry = reader.find_entry("res.partner")
             with self.assertRaises(BackupFileError) as cm:
                 list(reader.iter_rows(entry, {"is_company": "boolean"}))
@@ -372,8 +367,10 @@ class TestRestoreReader(TransactionCase):
         self.assertNotIn("\x00", message)
 
     def assertRefused(self, data, code, words=None, names=None, types=None):
-        with self.assertRaises(BackupFileError) as cm:
-            reader = BackupReader(data, database_uuid="test-uuid").validate(names)
+        with (
+            self.assertRaises(BackupFileError) as cm,
+            open_backup(data, names, database_uuid="test-uuid") as reader,
+        ):
             entry = reader.find_entry("res.partner")
             list(reader.iter_rows(entry, types or TYPES))
         self.assertEqual(cm.exception.code, code, str(cm.exception))
