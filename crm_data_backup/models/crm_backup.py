@@ -556,10 +556,7 @@ class CrmBackup(models.Model):
         """Write one object's file (or sheet); its manifest entry (of the
         backup object ``object_key``), or None when it has no record.
         ``protect``: neutralise formula-like CSV cells."""
-        exporter.cr.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {spec.from_sql} WHERE {spec.where_sql})" % ()
-        )
-        if not exporter.cr.fetchone()[0]:
+        if not exporter.has_rows(spec):
             return None
         header = spec.header
         if xlsx:
