@@ -22,7 +22,7 @@ from odoo.tools import SQL
 from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
 from ..engine.cells import PARSABLE_TYPES, column_field
 from ..engine.errors import BackupFileError, _lt
-from ..engine.planner import FieldSpec, Planner
+from ..engine.planner import Planner, RestoreField
 from ..engine.reader import BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
 from ..orm.write_logic import write_logic
@@ -970,7 +970,7 @@ class CrmBackupRestore(models.Model):
                     key for key, _label in field._description_selection(self.env)
                 )
             specs.append(
-                FieldSpec(
+                RestoreField(
                     name=name,
                     type=field.type,
                     label=field._description_string(self.env),

@@ -39,7 +39,9 @@ class TestFastApplier(BaseCase):
             4: {"phone": "4", "tags": frozenset({3, 1})},
         }
         types = {"phone": "char", "tags": "many2many"}
-        result = Applier(target, types, batch_size=2).apply(changes)
+        applier = Applier(target, types, batch_size=2)
+        applier.write_changes(changes)
+        result = applier.finish()
         self.assertEqual(result["records_written"], 4)
         self.assertEqual(
             target.calls,
