@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from odoo.addons.crm_data_backup.engine.errors import BackupFileError
 from odoo.addons.crm_data_backup.tests.restore_common import open_backup
-from odoo.addons.crm_data_backup.tests.test_restore_reader import (
+from odoo.addons.crm_data_backup.tests.test_engine_reader import (
     HYPOTHESIS,
     members,
     xlsx_bytes,

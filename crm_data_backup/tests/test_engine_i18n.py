@@ -17,8 +17,8 @@ from ..engine.errors import BackupFileError, CellError, Message, TranslatableErr
 from ..engine.writer import XlsxWriter
 from .restore_cases import RestoreCase
 from .restore_common import csv_bytes, file_spec, make_zip, open_backup
+from .test_engine_reader import HEADER, ROWS, TYPES, contacts
 from .test_i18n_fr import MODULE, current_terms
-from .test_restore_reader import HEADER, ROWS, TYPES, contacts
 
 PLACEHOLDER = re.compile(r"(%\(\w+\)[sr])")
 NOT_A_ZIP = "This file is not a backup zip, or it is truncated or damaged."

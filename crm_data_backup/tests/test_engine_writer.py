@@ -1,9 +1,9 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""engine/writer.py: the CSV dialect and XLSX string cells."""
+
 import csv
-import hashlib
 import io
-import json
 import os
 import re
 import tempfile
@@ -13,67 +13,14 @@ from openpyxl import load_workbook
 
 from odoo.tests.common import BaseCase
 
-from ..engine.archive import BackupArchive
-from ..engine.cells import danger, needs, neutralise, unneutralise
+from ..engine.cells import danger, neutralise, unneutralise
 from ..engine.errors import BackupFileError
-from ..engine.manifest import Manifest, ManifestEntry
 from ..engine.writer import CsvWriter, XlsxWriter
+from .test_engine_cells import TRICKY
 
 
 def ooxml_unescape(text):
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
-
-
-TRICKY = [
-    "plain",
-    "Acme, Inc.",
-    'He said "hi"',
-    "two\nlines",
-    "crlf\r\nline",
-    "Zoë 中文 🙂",
-    "",
-    " leading space",
-    "=1+1",
-    "@SUM(A1)",
-    "\tTAB",
-    "\rCR",
-    "+33 1 23 45",
-    "-42",
-    "-1+2=3",
-    "+cmd|' /C calc'!A0",
-    "'=already quoted",
-    "''=2",
-    "'",
-    "'plain quote",
-    "-",
-    "=",
-]
-
-
-class TestCells(BaseCase):
-    def test_predicate_matches_contract(self):
-        def needs_contract(v):
-            def danger_c(v):
-                return bool(v) and (
-                    v[0] in "=@\t\r" or (v[0] in "+-" and any(c in v for c in "=(|!;"))
-                )
-
-            return danger_c(v) or (v[:1] == "'" and needs_contract(v[1:]))
-
-        for value in TRICKY:
-            self.assertEqual(needs(value), needs_contract(value), value)
-        self.assertTrue(danger("=1"))
-        self.assertFalse(danger("+33 1 23"))
-
-    def test_neutralise_round_trip(self):
-        for value in TRICKY:
-            cell = neutralise(value)
-            self.assertEqual(unneutralise(cell), value, value)
-            self.assertFalse(danger(cell), cell)
-        self.assertEqual(neutralise("=1+1"), "'=1+1")
-        self.assertEqual(neutralise("'=x"), "''=x")
-        self.assertEqual(neutralise("+33 1 23 45"), "+33 1 23 45")
-        self.assertEqual(neutralise("'plain quote"), "'plain quote")
 
 
 class TestCsvWriter(BaseCase):
@@ -96,7 +43,7 @@ class TestCsvWriter(BaseCase):
         self.assertEqual(buffer.getvalue(), b"e.f,y\r\n")
 
     def test_escaping_round_trip(self):
-        # neutralised as the exporter gives them (see test_backup_exporter)
+        # neutralised as the exporter gives them (see test_engine_exporter)
         rows = [[str(i), neutralise(value)] for i, value in enumerate(TRICKY)]
         data, _count = self.write_csv(["id", "name"], rows)
         self.assertIn(b'"Acme, Inc."', data)
@@ -157,40 +104,3 @@ class TestXlsxWriter(BaseCase):
             with self.assertRaisesRegex(BackupFileError, "CSV backup format"):
                 writer.write_rows([["a", "x" * 40000]])
             writer.close()
-
-
-class TestArchive(BaseCase):
-    def test_zip_members_checksums_manifest(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "b.zip")
-            archive = BackupArchive(
-                path, Manifest(database_uuid="u", file_format="csv")
-            )
-            member = archive.open_file("contacts.csv")
-            with member as stream:
-                writer = CsvWriter(stream, ["id", "name"])
-                writer.write_rows([["a", "'=x"]] * 1000)
-                writer.close()
-            archive.add_entry(
-                ManifestEntry(
-                    "res.partner",
-                    ["id", "name"],
-                    "contacts.csv",
-                    writer.rows,
-                    member.sha256,
-                    object="contacts",
-                )
-            )
-            archive.close()
-            with zipfile.ZipFile(path) as zf:
-                raw = zf.read("contacts.csv")
-                manifest = json.loads(zf.read("manifest.json"))
-        self.assertEqual(manifest["format"], "crm_data_backup")
-        self.assertEqual(manifest["format_version"], 1)
-        self.assertEqual(manifest["database_uuid"], "u")
-        self.assertEqual(manifest["files"][0]["rows"], 1000)
-        self.assertEqual(
-            manifest["files"][0]["sha256"], hashlib.sha256(raw).hexdigest()
-        )
-        self.assertEqual(member.size, len(raw))
-        self.assertTrue(raw.startswith(b"\xef\xbb\xbfid,name\r\na,'=x\r\n"))
