@@ -15,6 +15,7 @@ from . import test_engine_cells
 from . import test_engine_exporter
 from . import test_engine_i18n
 from . import test_engine_manifest
+from . import test_engine_planner
 from . import test_engine_reader
 from . import test_engine_writer
 from . import test_i18n_fr
