@@ -1493,15 +1493,7 @@ class CrmBackupRestore(models.Model):
         )
         if wizard.auth_method == "sso":
             return wizard.action_confirm()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Confirm your identity"),
-            "res_model": "crm.backup.restore.auth",
-            "res_id": wizard.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-        }
+        return wizard._action_open()
 
     def _grant_execution(self, job):
         """Called after a successful identity check only: allows one run."""

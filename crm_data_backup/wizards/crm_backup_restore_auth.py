@@ -268,6 +268,10 @@ class CrmBackupRestoreAuth(models.TransientModel):
 
     def _retry(self, error):
         self.sudo().error = error
+        return self._action_open()
+
+    def _action_open(self):
+        """This identity check, as a dialog."""
         return {
             "type": "ir.actions.act_window",
             "name": _("Confirm your identity"),
