@@ -20,9 +20,9 @@ from odoo.tools import SQL
 
 from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
 from ..engine.cells import PARSABLE_TYPES, column_field
-from ..engine.errors import _lt
-from ..engine.planner import FieldSpec, Planner
-from ..engine.reader import BackupFileError, BackupReader
+from ..engine.errors import BackupFileError, _lt
+from ..engine.planner import Planner, RestoreField
+from ..engine.reader import BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
 from ..orm.write_logic import write_logic
 from .fast_target import FastOrmTarget
@@ -823,7 +823,7 @@ class CrmBackupRestore(models.Model):
             if full:
                 names = None
                 if restored_only and (entry := self._find_entry(reader)):
-                    names = {entry["name"]}
+                    names = {entry.name}
                 reader.check_files(names)
         except BackupFileError as exc:
             if not isinstance(source, bytes):
@@ -836,7 +836,7 @@ class CrmBackupRestore(models.Model):
         return reader.find_entry(self.model_name, key)
 
     def _restorable_names(self, entry):
-        names = [column_field(column) for column in entry["fields"]]
+        names = [column_field(column) for column in entry.fields]
         return [name for name in names if self._field_restorable(name)]
 
     # --- plan ----------------------------------------------------------
@@ -962,7 +962,7 @@ class CrmBackupRestore(models.Model):
                     key for key, _label in field._description_selection(self.env)
                 )
             specs.append(
-                FieldSpec(
+                RestoreField(
                     name=name,
                     type=field.type,
                     label=field._description_string(self.env),
@@ -993,7 +993,7 @@ class CrmBackupRestore(models.Model):
         Model = self.env[self.model_name]
         missing_now = [
             column_field(c)
-            for c in entry["fields"]
+            for c in entry.fields
             if column_field(c) in names and column_field(c) not in Model._fields
         ]
         if missing_now:
@@ -1030,7 +1030,7 @@ class CrmBackupRestore(models.Model):
         """The backup's column holding the records' names, if it has one."""
         name = self.env[self.model_name]._rec_name
         field = self.env[self.model_name]._fields.get(name)
-        if field and field.type in ("char", "text") and name in entry["fields"]:
+        if field and field.type in ("char", "text") and name in entry.fields:
             return name
         return None
 
