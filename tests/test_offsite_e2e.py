@@ -181,7 +181,7 @@ def test_scheduled_backup_lands_encrypted_verified_pruned_and_restorable(
     old_id, _att = stored_backup(registry, e2e_db, "E2E old off-site", local)
     with e2e_db.cursor() as cr:
         cr.execute(
-            "UPDATE crm_backup SET offsite_state = 'pending', done_date ="
+            "UPDATE crm_backup SET offsite_state = 'pending', date_done ="
             " now() at time zone 'UTC' - interval '40 days' WHERE id = %s",
             [old_id],
         )

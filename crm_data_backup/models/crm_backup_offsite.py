@@ -198,7 +198,7 @@ class CrmBackup(models.Model):
                 info = store.upload(
                     attachment._full_path(attachment.store_fname),
                     backup.id,
-                    backup.done_date,
+                    backup.date_done,
                     backup._offsite_sidecar(),
                 )
             except Exception as exc:  # pylint: disable=broad-except
@@ -235,7 +235,7 @@ class CrmBackup(models.Model):
             "backup_name": self.name,
             "database_name": self.env.cr.dbname,
             "database_uuid": self._param("database.uuid", ""),
-            "done_date": fields.Datetime.to_string(self.done_date),
+            "done_date": fields.Datetime.to_string(self.date_done),
             "zip_size": int(self.file_size),
             "record_count": self.record_count,
             "file_format": self.file_format,
@@ -421,14 +421,15 @@ class CrmBackup(models.Model):
         source = store.fetch_zip(self.offsite_path)
         reader = BackupReader(source, database_uuid=uuid, acknowledge_foreign=True)
         try:
-            reader.validate()
+            reader.open()
+            reader.check_files()
             planned = self._offsite_dry_run(reader)
         finally:
             reader.close()
         return self.env._(
             "SHA-256 and size match; %(files)s files checked; %(objects)s objects "
             "planned (%(records)s records).",
-            files=len(reader.entries),
+            files=len(reader.manifest.files),
             objects=len(planned),
             records=sum(planned.values()),
         )
@@ -442,14 +443,12 @@ class CrmBackup(models.Model):
         planned = {}
         # a plan may fill work tables: nothing of it is kept (closing rolls back)
         with contextlib.closing(self.env.cr.savepoint(flush=False)):
-            for entry in reader.entries:
-                key = entry.get("object")
+            for entry in reader.manifest.files:
+                key = entry.object
                 obj = Object.search([("key", "=", key)], limit=1)
-                if not obj or not obj.restorable or entry["model"] not in self.env:
+                if not obj or not obj.restorable or entry.model not in self.env:
                     continue
-                custom = obj.is_custom and self.env["ir.model"].sudo()._get(
-                    entry["model"]
-                )
+                custom = obj.is_custom and self.env["ir.model"].sudo()._get(entry.model)
                 restore = Restore.new(
                     {
                         "source": "backup",
@@ -462,9 +461,7 @@ class CrmBackup(models.Model):
                 if not names:
                     continue
                 restore.field_ids = [
-                    Command.set(
-                        [Fields._get(entry["model"], name).id for name in names]
-                    )
+                    Command.set([Fields._get(entry.model, name).id for name in names])
                 ]
                 plan, _specs, _types = restore._make_plan(reader, _discard)
                 planned[key] = planned.get(key, 0) + plan.backup_count

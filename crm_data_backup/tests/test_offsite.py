@@ -293,7 +293,7 @@ class TestOffsiteRetention(OffsiteCommon):
         now = datetime.now().replace(microsecond=0)
         for days_ago in (0, 1, 2, 3):
             backup = self.make_backup()
-            backup.sudo().done_date = now - timedelta(days=days_ago)
+            backup.sudo().date_done = now - timedelta(days=days_ago)
             backups |= backup
         self.env["crm.backup"]._cron_offsite()
         kept, purged = backups[:2], backups[2:]
@@ -311,7 +311,7 @@ class TestOffsiteRetention(OffsiteCommon):
         self.configure(daily=1, weekly=0, monthly=0)
         old = self.copied_backup()
         path = self.root / old.offsite_path
-        old.sudo().done_date = datetime.now() - timedelta(days=3)
+        old.sudo().date_done = datetime.now() - timedelta(days=3)
         old.sudo().unlink()
         self.copied_backup()
         self.assertFalse(path.exists())
