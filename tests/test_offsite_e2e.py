@@ -6,6 +6,7 @@ from there; the connection cut mid-upload and an unreachable server leave nothin
 partial as copied; the new fields and methods attacked over JSON-RPC."""
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -27,10 +28,12 @@ from conftest import (
     set_param,
     stored_backup,
 )
-from e2e import FIGURES, RestoreFlow, wait_for, wait_restore
+from e2e import FIGURES, Database, RestoreFlow, wait_for, wait_restore
 from odoo_client import WebSession
 from sshd import SshServer
 from test_attacker import _attack, _refusal
+
+import odoo
 
 from odoo.addons.crm_data_backup.models.crm_backup_offsite import MAX_ATTEMPTS
 
@@ -536,3 +539,84 @@ def test_fetch_decrypts_with_the_key_typed_once(server, users, e2e_db, copied):
             [action["res_id"]],
         )
         assert cr.fetchone()[0] == 1
+
+
+@pytest.fixture
+def fresh_db(e2e_db, e2e_dir, odoo_cmd):
+    """Another database, as a new server would have: made from the suite's template
+    (the addon installed, no CRM data), dropped at the end."""
+    db = Database(e2e_db.config, odoo_cmd, f"{e2e_db.name}_fresh", e2e_db.data_dir)
+    db.template = e2e_db.template
+    with contextlib.closing(db._admin()) as conn, conn.cursor() as cr:
+        db._drop(cr, db.name)
+        cr.execute(f'CREATE DATABASE "{db.name}" TEMPLATE "{db.template}"')
+    shutil.copytree(db.filestore(db.template), db.filestore())
+    saved = odoo.tools.config["test_enable"]
+    odoo.tools.config["test_enable"] = False
+    try:
+        registry = odoo.modules.registry.Registry(db.name)
+    finally:
+        odoo.tools.config["test_enable"] = saved
+    yield db, registry
+    odoo.modules.registry.Registry.delete(db.name)
+    with contextlib.suppress(Exception):
+        odoo.sql_db.close_db(db.name)
+    db.drop()
+    shutil.rmtree(odoo.tools.config.filestore(db.name), ignore_errors=True)
+
+
+def test_restore_from_sftp_onto_a_fresh_database(fresh_db, e2e_db, sshd, copied):
+    """The copy of a backup of the suite's database, fetched from SFTP on another
+    database (its administrator types the private key), brings the deals back."""
+    db, registry = fresh_db
+    path = _offsite(e2e_db, copied)["path"]
+    with e2e_db.cursor() as cr:
+        cr.execute("SELECT name FROM crm_lead WHERE name LIKE 'Canary-%%'")
+        (deal,) = cr.fetchone()
+    with environment(registry, commit=True) as env:
+        assert (
+            not env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("name", "=", deal)])
+        )
+        storage = env["fs.storage"].create(
+            {
+                "name": "SFTP of the old server",
+                "code": "old_sftp",
+                "protocol": "sftp",
+                "options": json.dumps(sshd.storage_options()),
+                "directory_path": str(sshd.root),
+            }
+        )
+        env["ir.config_parameter"].set_param(
+            "crm_data_backup.offsite_storage_id", storage.id
+        )
+        admin = env.ref("base.user_admin")
+        admin.groups_id |= env.ref("crm_data_backup.group_crm_backup_admin")
+    with environment(registry, uid=admin.id, commit=True) as env:
+        Wizard = env["crm.backup.offsite.fetch"]
+        assert path in dict(Wizard._selection_copies())
+        wizard = Wizard.create({"copy_path": path, "identity": str(IDENTITY)})
+        restore = env["crm.backup.restore"].browse(wizard.action_fetch()["res_id"])
+        deals = env.ref("crm_data_backup.backup_object_deals")
+        restore.write(
+            {
+                "object_id": deals.id,
+                "field_ids": [
+                    (6, 0, [env["ir.model.fields"]._get("crm.lead", "name").id])
+                ],
+                "recreate_deleted": True,
+                "acknowledge_foreign": True,
+            }
+        )
+        restore.action_plan()
+        restore._grant_execution("restore")
+        restore._queue("restore")
+        restore._execute_restore()
+        assert restore.state == "done", restore.error_message
+    with environment(registry) as env:
+        assert (
+            env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("name", "=", deal)])
+        )
