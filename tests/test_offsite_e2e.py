@@ -74,20 +74,25 @@ def _wait_offsite(db, backup_id, states, timeout=120):
     return _offsite(db, backup_id)
 
 
+def _sftp_storage(env, sshd, name, code):
+    """An fs.storage of protocol sftp on the test's OpenSSH server."""
+    return env["fs.storage"].create(
+        {
+            "name": name,
+            "code": code,
+            "protocol": "sftp",
+            "options": json.dumps(sshd.storage_options()),
+            "directory_path": str(sshd.root),
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def storage(registry, sshd):
     """An fs.storage of protocol sftp on the test's OpenSSH server, chosen in the
     settings with the test's age recipient; the settings put back at the end."""
     with environment(registry, commit=True) as env:
-        record = env["fs.storage"].create(
-            {
-                "name": "E2E SFTP",
-                "code": "e2e_sftp",
-                "protocol": "sftp",
-                "options": json.dumps(sshd.storage_options()),
-                "directory_path": str(sshd.root),
-            }
-        )
+        record = _sftp_storage(env, sshd, "E2E SFTP", "e2e_sftp")
         params = env["ir.config_parameter"]
         saved = {
             key: params.get_param(f"crm_data_backup.{key}")
@@ -109,6 +114,17 @@ def _trigger_offsite(registry):
 
 def _remote(sshd, path):
     return sshd.root / path
+
+
+def _audit_count(db, action, **where):
+    """How many audit entries of ``action`` (and ``where``: column = value)."""
+    ((column, value),) = where.items()
+    with db.cursor() as cr:
+        cr.execute(
+            f"SELECT count(*) FROM crm_backup_audit WHERE action = %s AND {column} = %s",
+            [action, value],
+        )
+        return cr.fetchone()[0]
 
 
 def _local_zip(db, backup_id):
@@ -200,13 +216,7 @@ def test_scheduled_backup_lands_encrypted_verified_pruned_and_restorable(
     assert purged["state"] == "purged", purged["error"]
     assert not _remote(sshd, purged["path"]).exists()
     assert remote.exists()
-    with e2e_db.cursor() as cr:
-        cr.execute(
-            "SELECT count(*) FROM crm_backup_audit WHERE action = 'offsite_purged'"
-            " AND backup_id = %s",
-            [old_id],
-        )
-        assert cr.fetchone()[0] == 1
+    assert _audit_count(e2e_db, "offsite_purged", backup_id=old_id) == 1
 
     # restored from there: the copy, decrypted off the server, is a backup file a
     # restore accepts (its plan reads every file)
@@ -267,13 +277,7 @@ def test_connection_cut_mid_upload_leaves_nothing_copied(
         # nothing under a final name: at most the interrupted temporary file
         mine = [p.name for p in folder.iterdir() if f"-{backup_id}.zip" in p.name]
         assert all(n.startswith(".") and n.endswith(".part") for n in mine), mine
-        with e2e_db.cursor() as cr:
-            cr.execute(
-                "SELECT count(*) FROM crm_backup_audit WHERE action = 'offsite_failed'"
-                " AND backup_id = %s",
-                [backup_id],
-            )
-            assert cr.fetchone()[0] == 1
+        assert _audit_count(e2e_db, "offsite_failed", backup_id=backup_id) == 1
         # the server is back: the retry writes a whole copy
         sshd.restart()
         with environment(registry, commit=True) as env:
@@ -527,18 +531,13 @@ def test_fetch_decrypts_with_the_key_typed_once(server, users, e2e_db, copied):
     )
     action = web.call("crm.backup.offsite.fetch", "action_fetch", [wizard_id])
     assert action["res_model"] == "crm.backup.restore"
+    assert _audit_count(e2e_db, "offsite_fetched", restore_id=action["res_id"]) == 1
     with e2e_db.cursor() as cr:
         cr.execute(
             "SELECT upload_filename FROM crm_backup_restore WHERE id = %s",
             [action["res_id"]],
         )
         assert cr.fetchone()[0].endswith(".zip")
-        cr.execute(
-            "SELECT count(*) FROM crm_backup_audit WHERE action = 'offsite_fetched'"
-            " AND restore_id = %s",
-            [action["res_id"]],
-        )
-        assert cr.fetchone()[0] == 1
 
 
 @pytest.fixture
@@ -579,15 +578,7 @@ def test_restore_from_sftp_onto_a_fresh_database(fresh_db, e2e_db, sshd, copied)
             .with_context(active_test=False)
             .search([("name", "=", deal)])
         )
-        storage = env["fs.storage"].create(
-            {
-                "name": "SFTP of the old server",
-                "code": "old_sftp",
-                "protocol": "sftp",
-                "options": json.dumps(sshd.storage_options()),
-                "directory_path": str(sshd.root),
-            }
-        )
+        storage = _sftp_storage(env, sshd, "SFTP of the old server", "old_sftp")
         env["ir.config_parameter"].set_param(
             "crm_data_backup.offsite_storage_id", storage.id
         )

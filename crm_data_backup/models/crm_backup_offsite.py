@@ -205,25 +205,23 @@ class CrmBackup(models.Model):
                 self._rollback()
                 backup._offsite_failed(self._offsite_reason(exc), copying=True)
                 return False
-            backup.write(
-                {
-                    "offsite_state": "copied",
-                    "offsite_path": info["path"],
-                    "offsite_sha256": info["sha256"],
-                    "offsite_size": info["size"],
-                    "offsite_encrypted": info["encrypted"],
-                    "offsite_date": fields.Datetime.now(),
-                    "offsite_verified_date": False,
-                    "offsite_error": False,
-                }
-            )
-            self.env["crm.backup.audit"]._log(
+            backup._offsite_succeeded(
                 "offsite_copied",
-                backup_id=backup.id,
-                user_id=SUPERUSER_ID,
-                details=info["path"],
+                info["path"],
+                offsite_state="copied",
+                offsite_path=info["path"],
+                offsite_sha256=info["sha256"],
+                offsite_size=info["size"],
+                offsite_encrypted=info["encrypted"],
+                offsite_date=fields.Datetime.now(),
+                offsite_verified_date=False,
             )
         return True
+
+    def _offsite_succeeded(self, action, details, **values):
+        """Record a copy or verification that worked, and audit it."""
+        self.write(dict(values, offsite_error=False))
+        self.env["crm.backup.audit"]._log(action, backup_id=self.id, details=details)
 
     def _offsite_sidecar(self):
         """What the storage keeps beside the copy: enough to list and check it
@@ -403,15 +401,11 @@ class CrmBackup(models.Model):
                 self._rollback()
                 self._offsite_failed(self._offsite_reason(exc), copying=False)
                 return False
-            self.write(
-                {
-                    "offsite_state": "verified",
-                    "offsite_verified_date": fields.Datetime.now(),
-                    "offsite_error": False,
-                }
-            )
-            self.env["crm.backup.audit"]._log(
-                "offsite_verified", backup_id=self.id, details=details
+            self._offsite_succeeded(
+                "offsite_verified",
+                details,
+                offsite_state="verified",
+                offsite_verified_date=fields.Datetime.now(),
             )
         return True
 
