@@ -32,6 +32,7 @@ from e2e import FIGURES, Database, RestoreFlow, wait_for, wait_restore
 from odoo_client import WebSession
 from sshd import SshServer
 from test_attacker import _attack, _refusal
+from test_faults import _tmpfs, _tmpfs_works
 
 import odoo
 
@@ -610,4 +611,36 @@ def test_restore_from_sftp_onto_a_fresh_database(fresh_db, e2e_db, sshd, copied)
             env["crm.lead"]
             .with_context(active_test=False)
             .search([("name", "=", deal)])
+        )
+
+
+def test_full_sftp_disk_leaves_nothing_and_is_retried(registry, e2e_db, sshd, storage):
+    """The server's disk fills up during the upload: failed, nothing left behind (not
+    even the temporary file), copied by the retry once there is room."""
+    if not _tmpfs_works():
+        pytest.skip("tmpfs cannot be mounted here (not root?)")
+    set_param(registry, "crm_data_backup.offsite_age_recipients", False)
+    folder = sshd.root / "crm_data_backup" / e2e_db.name
+    try:
+        backup_id, _att = stored_backup(
+            registry, e2e_db, "E2E full disk", _big_zip(20 * 1024 * 1024)
+        )
+        with environment(registry, commit=True) as env:
+            backup = env["crm.backup"].browse(backup_id)
+            with _tmpfs(folder, 2 * 1024 * 1024):
+                FIGURES.fault("full SFTP disk")
+                backup._offsite_copy()
+                assert backup.offsite_state == "failed"
+                assert backup.offsite_error
+                mine = [p.name for p in folder.iterdir() if f"-{backup_id}." in p.name]
+                assert mine == [], mine
+            backup._offsite_copy()
+            assert backup.offsite_state == "copied", backup.offsite_error
+        state = _offsite(e2e_db, backup_id)
+        assert _remote(sshd, state["path"]).stat().st_size == state["size"]
+    finally:
+        set_param(
+            registry,
+            "crm_data_backup.offsite_age_recipients",
+            str(IDENTITY.to_public()),
         )
