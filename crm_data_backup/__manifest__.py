@@ -29,6 +29,7 @@
         "views/crm_backup_views.xml",
         "views/crm_backup_restore_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/crm_backup_offsite_verify_views.xml",
         "views/crm_backup_offsite_views.xml",
         "wizards/crm_backup_create_wizard_views.xml",
         "wizards/crm_backup_restore_auth_views.xml",

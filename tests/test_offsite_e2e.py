@@ -194,8 +194,26 @@ def test_scheduled_backup_lands_encrypted_verified_pruned_and_restorable(
     admin = WebSession(server.url, server.db)
     admin.authenticate("e2e_offsite_admin", password)
     result = admin.call("crm.backup", "action_verify", [backup_id])
+    # queued: the server's job reads the copy back, not the request
+    assert result["params"]["type"] == "info", result
+    verified = _wait_offsite(e2e_db, backup_id, ("verified", "failed"))
+    assert verified["state"] == "verified", verified["error"]
+    # and with the private key, given for once: decrypted, every file checked,
+    # a dry-run restore planned
+    wizard_id = admin.call(
+        "crm.backup.offsite.verify",
+        "create",
+        {"backup_id": backup_id, "identity": str(IDENTITY)},
+    )
+    result = admin.call("crm.backup.offsite.verify", "action_verify", [wizard_id])
     assert result["params"]["type"] == "success", result
-    assert _offsite(e2e_db, backup_id)["state"] == "verified"
+    with e2e_db.cursor() as cr:
+        cr.execute(
+            "SELECT details FROM crm_backup_audit WHERE backup_id = %s"
+            " AND action = 'offsite_verified' ORDER BY id DESC LIMIT 1",
+            [backup_id],
+        )
+        assert "files checked" in cr.fetchone()[0]
 
     # pruned by tiers: an older copy goes, the newest stays
     old_id, _att = stored_backup(registry, e2e_db, "E2E old off-site", local)
@@ -349,6 +367,7 @@ OFFSITE_FIELDS = {
     "offsite_error": False,
     "offsite_attempts": 0,
     "offsite_verified_date": "2999-01-01 00:00:00",
+    "offsite_verify_requested_by_id": 1,
 }
 
 
@@ -397,11 +416,60 @@ def test_other_company_and_salesman_cannot_verify(
             "offsite%",
         )
         error = _refusal(lambda: web.call("crm.backup", "action_verify", [copied]))
-    assert error, f"{role} verified another company's copy"
+        assert error, f"{role} verified another company's copy"
+        error = _refusal(
+            lambda: web.call(
+                "crm.backup.offsite.verify",
+                "create",
+                {"backup_id": copied, "identity": str(IDENTITY)},
+            )
+        )
+    assert error, f"{role} verified another company's copy with the key"
+
+
+def test_key_verification_is_server_owned(server, users, registry, e2e_db, copied):
+    """A backup admin cannot mark a key verification done without the key."""
+    web = login(server, "backup_admin", users)
+    with _attack(e2e_db, registry, "forge a key verification") as attack:
+        attack.keep("the backup", "crm_backup", "id = %s", copied)
+        assert _refusal(
+            lambda: web.call(
+                "crm.backup.offsite.verify",
+                "create",
+                {"backup_id": copied, "verified": True},
+            )
+        )
+        wizard_id = web.call(
+            "crm.backup.offsite.verify", "create", {"backup_id": copied}
+        )
+        assert _refusal(
+            lambda: web.call(
+                "crm.backup.offsite.verify", "write", [wizard_id], {"verified": True}
+            )
+        )
+        assert _refusal(
+            lambda: web.call(
+                "crm.backup.offsite.verify",
+                "write",
+                [wizard_id],
+                {"identity": "AGE-SECRET-KEY-1NOPE"},
+            )
+        )
+        assert _refusal(
+            lambda: web.call("crm.backup.offsite.verify", "action_verify", [wizard_id])
+        )
 
 
 @pytest.mark.parametrize(
-    "method", ["_offsite_copy", "_offsite_verify", "_cron_offsite", "_offsite_prune"]
+    "method",
+    [
+        "_offsite_copy",
+        "_offsite_verify",
+        "_cron_offsite",
+        "_offsite_prune",
+        "_offsite_wake",
+        "_offsite_tell_verified",
+    ],
 )
 def test_private_offsite_methods_are_not_callable(
     method, server, users, registry, e2e_db, copied

@@ -5,12 +5,19 @@
 # pylint: disable=no-member
 import contextlib
 import logging
+from datetime import timedelta
 
 from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine.reader import BackupFileError, BackupReader
-from ..orm.offsite import DEFAULT_KEEP, OffsiteError, OffsiteStore, parse_recipients
+from ..orm.offsite import (
+    OffsiteError,
+    OffsiteStore,
+    WrongIdentity,
+    parse_recipients,
+    read_keep,
+)
 from .crm_backup_restore import _discard
 from .notify import notify_requester, record_url
 
@@ -28,12 +35,15 @@ class CrmBackup(models.Model):
     """Off-site copy of a backup: where it is, its checksum, its state."""
 
     _inherit = "crm.backup"
+    # the screens follow a verification queued from them
+    _live_fields = frozenset({"state", "progress", "offsite_state"})
 
     # All server-owned (crm.backup.server.owned: not in _user_fields).
     offsite_state = fields.Selection(
         [
             ("pending", "Pending"),
             ("copied", "Copied"),
+            ("verifying", "Verification queued"),
             ("failed", "Failed"),
             ("verified", "Verified"),
             ("purged", "Purged"),
@@ -42,7 +52,8 @@ class CrmBackup(models.Model):
         readonly=True,
         copy=False,
         help="Pending: waiting for the background job. Copied: on the off-site "
-        "storage. Verified: read back and checked. Failed: the copy or its "
+        "storage. Verification queued: the background job reads it back soon. "
+        "Verified: read back and checked. Failed: the copy or its "
         "verification failed (the job tries again). Purged: deleted off-site by "
         "the retention tiers.",
     )
@@ -86,6 +97,14 @@ class CrmBackup(models.Model):
         copy=False,
         help="Why the copy or its verification failed.",
     )
+    offsite_verify_requested_by_id = fields.Many2one(
+        "res.users",
+        "Verification asked by",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="Who queued the verification running now; told of its outcome.",
+    )
     offsite_attempts = fields.Integer(
         "Failed copy attempts",
         readonly=True,
@@ -104,15 +123,7 @@ class CrmBackup(models.Model):
             return None
         if not storage or not storage.exists():
             return None
-        keep = {}
-        for tier, default in DEFAULT_KEEP.items():
-            try:
-                keep[tier] = max(
-                    int(self._param(f"crm_data_backup.offsite_keep_{tier}", default)),
-                    0,
-                )
-            except ValueError:
-                keep[tier] = default
+        keep = read_keep(self._param)
         try:
             recipients = parse_recipients(
                 self._param("crm_data_backup.offsite_age_recipients", "")
@@ -128,11 +139,16 @@ class CrmBackup(models.Model):
         if not self.env["crm.backup"]._offsite_store_configured():
             return
         self.sudo().write({"offsite_state": "pending", "offsite_attempts": 0})
+        self._offsite_wake()
+
+    @api.model
+    def _offsite_wake(self, when=None):
+        """Have the off-site job run (now, or at ``when``)."""
         cron = self.env.ref(
             "crm_data_backup.ir_cron_crm_backup_offsite", raise_if_not_found=False
         )
         if cron:
-            cron.sudo()._trigger()
+            cron.sudo()._trigger(when)
 
     @api.model
     def _offsite_store_configured(self):
@@ -160,7 +176,12 @@ class CrmBackup(models.Model):
     # -- the job --------------------------------------------------------------
     @api.model
     def _cron_offsite(self):
-        """Copy pending backups, retry failed copies, then apply the tiers."""
+        """Run the verifications asked for, copy pending backups, retry failed
+        copies, then apply the tiers."""
+        for backup in self.search([("offsite_state", "=", "verifying")], order="id"):
+            if backup._offsite_verify() is None:
+                # a copy or another verification holds it: soon again
+                self._offsite_wake(fields.Datetime.now() + timedelta(minutes=1))
         if not self._offsite_store_configured():
             return
         backups = self.search(
@@ -218,10 +239,16 @@ class CrmBackup(models.Model):
             )
         return True
 
-    def _offsite_succeeded(self, action, details, **values):
-        """Record a copy or verification that worked, and audit it."""
+    def _offsite_succeeded(self, action, details, user=None, **values):
+        """Record a copy or verification that worked, and audit it (as
+        ``user``: who asked for it, else the current user)."""
         self.write(dict(values, offsite_error=False))
-        self.env["crm.backup.audit"]._log(action, backup_id=self.id, details=details)
+        self.env["crm.backup.audit"]._log(
+            action,
+            backup_id=self.id,
+            details=details,
+            user_id=(user or self.env.user).id,
+        )
 
     def _offsite_sidecar(self):
         """What the storage keeps beside the copy: enough to list and check it
@@ -249,35 +276,37 @@ class CrmBackup(models.Model):
             "The storage failed: %(error)s", error=str(exc) or type(exc).__name__
         )
 
-    def _offsite_failed(self, reason, copying):
-        """Record a failure, audit it and tell the backup administrators the
-        first time (the job tries again, quietly)."""
+    def _offsite_failed(self, reason, copying, user=None):
+        """Record a failure, audit it and tell the backup administrators (and
+        ``user``, who asked for the verification) the first time (the job tries
+        a copy again, quietly)."""
         first = self.offsite_state != "failed"
         self.write(
             {
                 "offsite_state": "failed",
                 "offsite_error": reason,
                 "offsite_attempts": self.offsite_attempts + 1 if copying else 0,
+                "offsite_verify_requested_by_id": False,
             }
         )
         self.env["crm.backup.audit"]._log(
             "offsite_failed" if copying else "offsite_verify_failed",
             backup_id=self.id,
-            user_id=SUPERUSER_ID if copying else self.env.uid,
+            user_id=SUPERUSER_ID if copying else (user or self.env.user).id,
             details=reason,
         )
         if first or not copying:
-            self._offsite_notify(copying)
+            self._offsite_notify(copying, user)
         self._commit()
 
-    def _offsite_notify(self, copying):
+    def _offsite_notify(self, copying, requester=None):
         admins = (
             self.env.ref("crm_data_backup.group_crm_backup_admin")
             .sudo()
             .users.filtered(lambda u: u.active and not u.share)
             .filtered(lambda u: self.company_ids <= u.company_ids)
         )
-        for user in admins:
+        for user in admins | (requester or self.env["res.users"]):
             backup = self.with_context(lang=user.lang or self.env.lang)
             _ = backup.env._
             title = (
@@ -337,31 +366,48 @@ class CrmBackup(models.Model):
 
     # -- verification ----------------------------------------------------------
     def action_verify(self):
-        """Read this backup's off-site copy back and check it (button)."""
+        """Queue a verification of this backup's off-site copy for the
+        background job (button); the outcome lands on the backup, in the audit
+        and in the inbox of who asked."""
         self.ensure_one()
         self.check_access("write")
-        if self.offsite_state not in ("copied", "verified", "failed") or (
-            not self.offsite_path
-        ):
-            raise UserError(self.env._("This backup has no off-site copy to verify."))
-        ok = self.sudo()._offsite_verify()
+        self._offsite_check_verifiable()
         backup = self.sudo()
+        if backup.offsite_state != "verifying":
+            backup.write(
+                {
+                    "offsite_state": "verifying",
+                    "offsite_verify_requested_by_id": self.env.uid,
+                }
+            )
+            self._offsite_wake()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success" if ok else "danger",
-                "title": self.env._("Off-site copy verified")
-                if ok
-                else self.env._("Off-site copy not verified"),
-                "message": backup.offsite_error
-                or self.env._(
-                    "%(name)s: checksum, size and files are right.", name=backup.name
+                "type": "info",
+                "title": self.env._("Off-site copy verification queued"),
+                "message": self.env._(
+                    "The background job reads the copy of %(name)s back; the "
+                    "outcome shows on the backup and in your inbox.",
+                    name=backup.name,
                 ),
-                "sticky": not ok,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    def _offsite_check_verifiable(self):
+        if (
+            self.sudo().offsite_state
+            not in (
+                "copied",
+                "verified",
+                "failed",
+                "verifying",
+            )
+            or not self.sudo().offsite_path
+        ):
+            raise UserError(self.env._("This backup has no off-site copy to verify."))
 
     @api.model
     def _cron_offsite_verify(self):
@@ -375,16 +421,18 @@ class CrmBackup(models.Model):
             newest._offsite_verify()
         return newest
 
-    def _offsite_verify(self):
-        """Re-read the copy: size and SHA-256; for an unencrypted copy, every
-        file's checksum in the zip and a dry-run plan of every object against
-        the live data. The outcome lands on the backup and in the audit."""
+    def _offsite_verify(self, identity=None):
+        """Re-read the copy: size and SHA-256; for an unencrypted copy, or an
+        encrypted one with ``identity`` (a pyrage identity, never stored),
+        every file's checksum in the zip and a dry-run plan of every object
+        against the live data. The outcome lands on the backup, in the audit
+        and, with who queued it, in their inbox. None: the copy is busy.
+        ``WrongIdentity`` (nothing recorded) when ``identity`` does not open it."""
         self.ensure_one()
+        requester = self.offsite_verify_requested_by_id
         with self._offsite_lock() as locked:
             if not locked:
-                raise UserError(
-                    self.env._("The off-site copy of %s is busy; try again.", self.name)
-                )
+                return None
             try:
                 store = self._offsite_store()
                 if store is None:
@@ -395,24 +443,54 @@ class CrmBackup(models.Model):
                     self.offsite_path, self.offsite_sha256, self.offsite_size
                 )
                 details = self.env._("SHA-256 and size match.")
-                if not self.offsite_encrypted:
-                    details = self._offsite_check_zip(store)
+                if not self.offsite_encrypted or identity is not None:
+                    details = self._offsite_check_zip(store, identity)
+            except WrongIdentity:
+                # the key's fault, not the copy's
+                self._rollback()
+                raise
             except Exception as exc:  # pylint: disable=broad-except
                 self._rollback()
-                self._offsite_failed(self._offsite_reason(exc), copying=False)
+                self._offsite_failed(
+                    self._offsite_reason(exc), copying=False, user=requester
+                )
                 return False
             self._offsite_succeeded(
                 "offsite_verified",
                 details,
+                user=requester,
                 offsite_state="verified",
                 offsite_verified_date=fields.Datetime.now(),
+                offsite_verify_requested_by_id=False,
             )
+            if requester:
+                self._offsite_tell_verified(requester, details)
         return True
 
-    def _offsite_check_zip(self, store):
-        """Every file's checksum, then a dry-run plan of each object."""
+    def _offsite_tell_verified(self, user, details):
+        backup = self.with_context(lang=user.lang or self.env.lang)
+        _ = backup.env._
+        line = _(
+            "The off-site copy of the backup %(name)s was read back and found "
+            "whole: %(details)s",
+            name=self.name,
+            details=details,
+        )
+        notify_requester(
+            backup,
+            user,
+            _("Off-site copy verified"),
+            [line],
+            [(_("Open the backup"), record_url(self))],
+            "mail.mt_comment",
+            ("success", line),
+        )
+
+    def _offsite_check_zip(self, store, identity=None):
+        """Every file's checksum, then a dry-run plan of each object; the zip
+        decrypted (streamed to a temporary file) with ``identity``."""
         uuid = self._param("database.uuid", "")
-        source = store.fetch_zip(self.offsite_path)
+        source = store.fetch_zip(self.offsite_path, identity, self.offsite_encrypted)
         reader = BackupReader(source, database_uuid=uuid, acknowledge_foreign=True)
         try:
             reader.open()

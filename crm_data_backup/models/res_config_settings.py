@@ -3,7 +3,13 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..orm.offsite import OffsiteError, parse_recipients
+from ..orm.offsite import (
+    DEFAULT_KEEP,
+    KEEP_PARAM,
+    OffsiteError,
+    parse_recipients,
+    read_keep,
+)
 
 RECIPIENTS_PARAM = "crm_data_backup.offsite_age_recipients"
 
@@ -83,22 +89,21 @@ class ResConfigSettings(models.TransientModel):
         "encrypted for. Empty: copies are not encrypted. The private keys are "
         "never entered here.",
     )
+    # not config_parameter fields: those store 0 as "no value", which brings
+    # the default back; 0 is a valid tier (none of those copies kept)
     crm_backup_keep_daily = fields.Integer(
         string="Daily copies kept",
         default=7,
-        config_parameter="crm_data_backup.offsite_keep_daily",
         help="The newest copy of each of the last N days that have one.",
     )
     crm_backup_keep_weekly = fields.Integer(
         string="Weekly copies kept",
         default=4,
-        config_parameter="crm_data_backup.offsite_keep_weekly",
         help="The newest copy of each of the last N weeks that have one.",
     )
     crm_backup_keep_monthly = fields.Integer(
         string="Monthly copies kept",
         default=12,
-        config_parameter="crm_data_backup.offsite_keep_monthly",
         help="The newest copy of each of the last N months that have one.",
     )
 
@@ -106,9 +111,10 @@ class ResConfigSettings(models.TransientModel):
     def get_values(self):
         # res.config.settings defines it (pylint sees TransientModel only)
         res = super().get_values()  # pylint: disable=no-member
-        res["crm_backup_age_recipients"] = (
-            self.env["ir.config_parameter"].sudo().get_param(RECIPIENTS_PARAM) or False
-        )
+        params = self.env["ir.config_parameter"].sudo()
+        res["crm_backup_age_recipients"] = params.get_param(RECIPIENTS_PARAM) or False
+        for tier, count in read_keep(params.get_param).items():
+            res[f"crm_backup_keep_{tier}"] = count
         return res
 
     def set_values(self):
@@ -118,6 +124,9 @@ class ResConfigSettings(models.TransientModel):
         params = self.env["ir.config_parameter"].sudo()
         if (params.get_param(RECIPIENTS_PARAM) or "") != value:
             params.set_param(RECIPIENTS_PARAM, value or False)
+        for tier in DEFAULT_KEEP:
+            # a string: set_param() would delete the parameter for 0
+            params.set_param(KEEP_PARAM % tier, str(self[f"crm_backup_keep_{tier}"]))
         return res
 
     @api.constrains("crm_backup_age_recipients")

@@ -35,11 +35,28 @@ _NAME = re.compile(
 # left by an interrupted upload; removed by the retention once this old
 STALE_PART_SECONDS = 24 * 3600
 DEFAULT_KEEP = {"daily": 7, "weekly": 4, "monthly": 12}
+KEEP_PARAM = "crm_data_backup.offsite_keep_%s"
+
+
+def read_keep(get_param):
+    """The tiers set in the parameters (``get_param(key, default)``): {tier:
+    count}; 0 keeps none of the tier, a missing or bad value its default."""
+    keep = {}
+    for tier, default in DEFAULT_KEEP.items():
+        try:
+            keep[tier] = max(int(get_param(KEEP_PARAM % tier, default)), 0)
+        except ValueError:
+            keep[tier] = default
+    return keep
 
 
 class OffsiteError(TranslatableError):
     """A failure of the storage, of a copy or of a key, in words a user
     understands (``translated(env._)``)."""
+
+
+class WrongIdentity(OffsiteError):
+    """The age identity given does not decrypt the copy."""
 
 
 def parse_recipients(text):
@@ -388,7 +405,7 @@ class OffsiteStore:
                     try:
                         pyrage.decrypt_io(remote, plain, [identity])
                     except pyrage.DecryptError:
-                        raise OffsiteError(
+                        raise WrongIdentity(
                             _lt(
                                 "The copy cannot be decrypted with this private "
                                 "key: it was encrypted for another one."

@@ -5,10 +5,12 @@ copy, age encryption, failures and retries, retention tiers, verification.
 SFTP against a real OpenSSH server is in tests/test_offsite_sftp.py."""
 
 import hashlib
+import io
 import json
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -85,6 +87,12 @@ class OffsiteCommon(BackupCommon):
         if backup:
             domain.append(("backup_id", "=", backup.id))
         return self.env["crm.backup.audit"].sudo().search(domain)
+
+    def verify(self, backup, user=None):
+        """The button, then the job it queued."""
+        backup.with_user(user or self.env.user).action_verify()
+        self.assertEqual(backup.offsite_state, "verifying")
+        self.env["crm.backup"]._cron_offsite()
 
     def inbox(self, backup, user):
         return backup.sudo().message_ids.filtered(
@@ -210,7 +218,7 @@ class TestOffsiteEncryption(OffsiteCommon):
 
     def test_encrypted_copy_is_verified_by_checksum(self):
         backup = self.copied_backup()
-        backup.with_user(self.admin).action_verify()
+        self.verify(backup, self.admin)
         self.assertEqual(backup.offsite_state, "verified", backup.offsite_error)
         self.assertIn("SHA-256", self.audit("offsite_verified", backup).details)
 
@@ -287,6 +295,35 @@ class TestOffsiteRetention(OffsiteCommon):
         self.assertEqual(keep_by_tiers(copies, 0, 0, 0), {"last"})
         self.assertEqual(keep_by_tiers([], 7, 4, 12), set())
 
+    def test_a_tier_of_zero_is_kept_from_the_settings(self):
+        Settings = self.env["res.config.settings"]
+        Settings.create(
+            {
+                "crm_backup_keep_daily": 0,
+                "crm_backup_keep_weekly": 0,
+                "crm_backup_keep_monthly": 2,
+            }
+        ).execute()
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(params.get_param("crm_data_backup.offsite_keep_daily"), "0")
+        shown = Settings.create({})
+        self.assertEqual(shown.crm_backup_keep_daily, 0)
+        self.assertEqual(shown.crm_backup_keep_weekly, 0)
+        self.assertEqual(shown.crm_backup_keep_monthly, 2)
+        store = self.env["crm.backup"]._offsite_store()
+        self.assertEqual(store.keep, {"daily": 0, "weekly": 0, "monthly": 2})
+        # two copies this month: only the newest is kept
+        older = self.make_backup()
+        older.sudo().date_done = datetime.now() - timedelta(minutes=5)
+        newer = self.make_backup()
+        self.env["crm.backup"]._cron_offsite()
+        self.assertEqual(newer.offsite_state, "copied")
+        if older.date_done.month == newer.date_done.month:
+            self.assertEqual(older.offsite_state, "purged")
+        # back to the defaults when the parameter is gone
+        params.set_param("crm_data_backup.offsite_keep_daily", False)
+        self.assertEqual(Settings.create({}).crm_backup_keep_daily, 7)
+
     def test_prune_deletes_and_audits(self):
         self.configure(daily=2, weekly=0, monthly=0)
         backups = self.env["crm.backup"]
@@ -324,7 +361,7 @@ class TestOffsiteRetention(OffsiteCommon):
 class TestOffsiteVerify(OffsiteCommon):
     def test_verify_reads_checks_and_plans(self):
         backup = self.copied_backup()
-        backup.with_user(self.admin).action_verify()
+        self.verify(backup, self.admin)
         self.assertEqual(backup.offsite_state, "verified", backup.offsite_error)
         self.assertTrue(backup.offsite_verified_date)
         details = self.audit("offsite_verified", backup).details
@@ -348,24 +385,204 @@ class TestOffsiteVerify(OffsiteCommon):
         self.env["crm.backup"]._cron_offsite()
         self.assertEqual(backup.offsite_state, "copied")
         self.assertEqual(sha256(copy), backup.offsite_sha256)
-        backup.action_verify()
+        self.verify(backup)
         self.assertEqual(backup.offsite_state, "verified")
 
     def test_truncated_or_missing_copy_is_caught(self):
         backup = self.copied_backup()
         copy = self.root / backup.offsite_path
         copy.write_bytes(copy.read_bytes()[:-10])
-        backup.action_verify()
+        # the job's verification step (the job then copies again: see above)
+        backup._offsite_verify()
         self.assertEqual(backup.offsite_state, "failed")
         self.assertIn("bytes", backup.offsite_error)
         copy.unlink()
-        backup.action_verify()
+        backup._offsite_verify()
         self.assertIn("missing", backup.offsite_error)
+
+    def test_verify_is_queued_for_the_job_and_told(self):
+        backup = self.copied_backup()
+        self.env.flush_all()
+        self.env.cr.execute("SELECT coalesce(max(id), 0) FROM ir_cron_trigger")
+        triggers = self.env.cr.fetchone()[0]
+        action = backup.with_user(self.admin).action_verify()
+        # nothing read yet in the request: the job does it
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertEqual(backup.offsite_state, "verifying")
+        self.assertEqual(backup.offsite_verify_requested_by_id, self.admin)
+        self.assertFalse(backup.offsite_verified_date)
+        self.assertFalse(self.audit("offsite_verified", backup))
+        cron = self.env.ref("crm_data_backup.ir_cron_crm_backup_offsite")
+        self.assertTrue(
+            self.env["ir.cron.trigger"]
+            .sudo()
+            .search([("id", ">", triggers), ("cron_id", "=", cron.id)])
+        )
+        # asked twice: queued once
+        backup.with_user(self.admin).action_verify()
+        self.env["crm.backup"]._cron_offsite()
+        self.assertEqual(backup.offsite_state, "verified", backup.offsite_error)
+        self.assertFalse(backup.offsite_verify_requested_by_id)
+        entry = self.audit("offsite_verified", backup)
+        self.assertEqual(len(entry), 1)
+        self.assertEqual(entry.user_id, self.admin, "audited as who asked")
+        told = self.inbox(backup, self.admin)
+        self.assertEqual(len(told), 1)
+        self.assertIn("found whole", told.body)
+
+    def test_verification_state_goes_to_the_screens(self):
+        backup = self.copied_backup()
+        self.assertIn("offsite_state", backup._live_fields)
+        self.env.flush_all()
+        self.env.cr.execute("SELECT coalesce(max(id), 0) FROM bus_bus")
+        start = self.env.cr.fetchone()[0]
+        backup.with_user(self.admin).action_verify()
+        self.env.cr.flush()
+        messages = self.env["bus.bus"].sudo().search([("id", ">", start)])
+        live = [
+            json.loads(m.message)
+            for m in messages
+            if self.admin.partner_id.id == json.loads(m.channel)[2]
+        ]
+        self.assertIn(
+            {"model": "crm.backup", "ids": [backup.id]},
+            [m["payload"] for m in live if m["type"] == "crm_data_backup/job"],
+        )
+
+    def test_queued_verification_that_fails_tells_who_asked(self):
+        backup = self.copied_backup()
+        copy = self.root / backup.offsite_path
+        copy.write_bytes(b"PK" + copy.read_bytes()[2:-1])
+        backup.with_user(self.admin).action_verify()
+        self.assertEqual(backup.offsite_state, "verifying")
+        self.env["crm.backup"]._cron_offsite()
+        entry = self.audit("offsite_verify_failed", backup)
+        self.assertEqual(len(entry), 1)
+        self.assertEqual(entry.user_id, self.admin)
+        self.assertIn("bytes", entry.details)
+        told = self.inbox(backup, self.admin)
+        self.assertEqual(len(told), 1, "told once, as an admin and who asked")
+        self.assertIn("not verified", told.subject)
+        # the same run of the job replaced the copy from the local file
+        self.assertEqual(backup.offsite_state, "copied")
+        self.assertEqual(sha256(copy), backup.offsite_sha256)
 
     def test_verify_needs_a_copy(self):
         backup = self.make_backup()
         with self.assertRaisesRegex(UserError, "no off-site copy"):
             backup.action_verify()
+
+
+class TestOffsiteVerifyWithKey(OffsiteCommon):
+    """An encrypted copy verified with its private key, given for once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.identity = pyrage.x25519.Identity.generate()
+
+    def setUp(self):
+        super().setUp()
+        self.configure(recipients=str(self.identity.to_public()))
+
+    def verify_with(self, backup, key, user=None):
+        Wizard = self.env["crm.backup.offsite.verify"].with_user(user or self.admin)
+        wizard = Wizard.create({"backup_id": backup.id, "identity": key})
+        return wizard.action_verify()
+
+    def test_decrypts_checks_every_file_and_plans(self):
+        backup = self.copied_backup()
+        self.assertTrue(backup.offsite_encrypted)
+        action = self.verify_with(backup, str(self.identity))
+        self.assertEqual(action["params"]["type"], "success", action)
+        self.assertEqual(backup.offsite_state, "verified", backup.offsite_error)
+        details = self.audit("offsite_verified", backup).details
+        self.assertIn("files checked", details)
+        self.assertNotIn(" 0 objects planned", details)
+        self.assertEqual(self.audit("offsite_verified", backup).user_id, self.admin)
+        self.assertFalse(self.env["crm.backup.restore"].sudo().search([]))
+        # the key: in no column
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'crm_backup_offsite_verify'"
+        )
+        self.assertNotIn("identity", {row[0] for row in self.env.cr.fetchall()})
+
+    def test_a_damaged_file_inside_is_caught(self):
+        """A copy whose SHA-256 is right but whose zip holds a file that does
+        not match the manifest (damaged before it was encrypted)."""
+        backup = self.copied_backup()
+        copy = self.root / backup.offsite_path
+        plain = pyrage.decrypt(copy.read_bytes(), [self.identity])
+        with zipfile.ZipFile(io.BytesIO(plain)) as source:
+            damaged = io.BytesIO()
+            with zipfile.ZipFile(damaged, "w") as target:
+                for item in source.infolist():
+                    data = source.read(item)
+                    if item.filename.endswith(".csv") and len(data) > 20:
+                        data = data[:-3] + b"XYZ"
+                    target.writestr(item, data)
+        encrypted = pyrage.encrypt(damaged.getvalue(), [self.identity.to_public()])
+        copy.write_bytes(encrypted)
+        backup.sudo().write(
+            {"offsite_sha256": sha256(copy), "offsite_size": len(encrypted)}
+        )
+        action = self.verify_with(backup, str(self.identity))
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertEqual(backup.offsite_state, "failed")
+        self.assertEqual(len(self.audit("offsite_verify_failed", backup)), 1)
+        # the checksum-only job would have passed it
+        self.verify(backup)
+        self.assertEqual(backup.offsite_state, "verified")
+
+    def test_wrong_or_bad_key_is_a_clear_error_and_changes_nothing(self):
+        backup = self.copied_backup()
+        stranger = pyrage.x25519.Identity.generate()
+        with self.assertRaisesRegex(UserError, "cannot be decrypted"):
+            self.verify_with(backup, str(stranger))
+        with self.assertRaisesRegex(UserError, "not an age private key"):
+            self.verify_with(backup, "AGE-SECRET-KEY-1NOPE")
+        self.assertEqual(backup.offsite_state, "copied")
+        self.assertFalse(self.audit("offsite_verify_failed", backup))
+        wizard = (
+            self.env["crm.backup.offsite.verify"]
+            .with_user(self.admin)
+            .create({"backup_id": backup.id})
+        )
+        with self.assertRaisesRegex(UserError, "Enter the age private key"):
+            wizard.action_verify()
+
+    def test_unencrypted_copy_or_none_is_refused(self):
+        self.configure(recipients="")
+        backup = self.copied_backup()
+        with self.assertRaisesRegex(UserError, "not encrypted"):
+            self.verify_with(backup, str(self.identity))
+        with self.assertRaisesRegex(UserError, "no off-site copy"):
+            self.verify_with(self.make_backup(), str(self.identity))
+
+    def test_other_company_admin_and_salesman_cannot(self):
+        backup = self.copied_backup()
+        other = self.env["res.company"].sudo().create({"name": "Verify Other Co"})
+        admin_b = new_test_user(
+            self.env,
+            login="offsite_verify_admin_b",
+            groups="base.group_user,crm_data_backup.group_crm_backup_admin",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        with self.assertRaises(AccessError):
+            self.verify_with(backup, str(self.identity), user=admin_b)
+        with self.assertRaises(AccessError):
+            self.verify_with(backup, str(self.identity), user=self.salesman)
+        self.assertEqual(backup.offsite_state, "copied")
+        wizard = (
+            self.env["crm.backup.offsite.verify"]
+            .with_user(self.admin)
+            .create({"backup_id": backup.id})
+        )
+        with self.assertRaises(AccessError):
+            wizard.write({"verified": True})
 
 
 class TestOffsiteAccess(OffsiteCommon):

@@ -16,7 +16,7 @@ class CrmBackupOffsiteFetch(models.TransientModel):
     saved, and never reaches a column (as the identity check's password)."""
 
     _name = "crm.backup.offsite.fetch"
-    _inherit = ["crm.backup.server.owned"]
+    _inherit = ["crm.backup.server.owned", "crm.backup.age.identity"]
     _description = "Restore From an Off-site Copy"
     _user_fields = frozenset({"copy_path", "identity"})
 
@@ -28,21 +28,11 @@ class CrmBackupOffsiteFetch(models.TransientModel):
     encrypted = fields.Boolean(
         compute="_compute_encrypted", help="The copy is encrypted with age."
     )
-    identity = fields.Char(
-        "age private key",
-        compute="_compute_identity",
-        readonly=False,
-        help="The private key (AGE-SECRET-KEY-1...) matching one of the "
-        "recipients the copy was encrypted for: used once, never stored.",
-    )
     restore_id = fields.Many2one(
         "crm.backup.restore",
         readonly=True,
         help="The restore started from the copy.",
     )
-
-    def _compute_identity(self):
-        self.identity = False
 
     @api.depends("copy_path")
     def _compute_encrypted(self):
@@ -101,25 +91,6 @@ class CrmBackupOffsiteFetch(models.TransientModel):
             return False
         return True
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        vals_list = [dict(vals) for vals in vals_list]
-        identities = [vals.pop("identity", None) for vals in vals_list]
-        wizards = super().create(vals_list)
-        for wizard, identity in zip(wizards, identities, strict=True):
-            if identity:
-                wizard._fetch(identity)
-        return wizards
-
-    def write(self, vals):
-        vals = dict(vals)
-        identity = vals.pop("identity", None)
-        result = super().write(vals) if vals else True
-        if identity:
-            for wizard in self:
-                wizard._fetch(identity)
-        return result
-
     def action_fetch(self):
         """Open the restore made from the copy (fetched now if unencrypted)."""
         self.ensure_one()
@@ -136,6 +107,9 @@ class CrmBackupOffsiteFetch(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
+
+    def _use_identity(self, identity):
+        self._fetch(identity)
 
     def _fetch(self, identity):
         """Check the copy against its sidecar, decrypt it, start a restore

@@ -222,7 +222,44 @@ def rows_of_table(results):
     ]:
         target = "< 150 MB at 1M" if key == "full_backup" else ""
         add(label, [_mb(p.get(key)) for p in per], target)
+    for label, key in OFFSITE:
+        add(
+            f"{label}: backup + copy vs backup alone (same run)",
+            [_offsite_time(p.get(key)) for p in per],
+            "< 1.2x at 1M",
+        )
+        add(
+            f"{label}: peak RSS the copy adds",
+            [_offsite_rss(p.get(key)) for p in per],
+            "< 50 MB at 1M",
+        )
     return table
+
+
+# Off-site copies (issue 16): a full backup then its copy, in one process.
+OFFSITE = [
+    ("off-site copy, directory storage", "offsite"),
+    ("off-site copy, age-encrypted", "offsite_age"),
+]
+
+
+def _offsite_time(result):
+    if not _ok(result):
+        return _seconds(result)
+    backup, copy = result["backup_seconds"], result["seconds"]
+    ratio = (backup + copy) / backup
+    verdict = " ok" if ratio < 1.2 else " MISSED"
+    return (
+        f"{backup:.2f} s + {copy:.2f} s ({result['copy_bytes'] / MB:.0f} MB): "
+        f"{ratio:.2f}x{verdict}"
+    )
+
+
+def _offsite_rss(result):
+    if not _ok(result):
+        return _seconds(result)
+    verdict = " ok" if result["rss"] < 50 * MB else " MISSED"
+    return _mb(result) + verdict
 
 
 def _all_contacts(size_results):

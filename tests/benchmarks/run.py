@@ -249,6 +249,8 @@ def measure_size(odoo, size, args, wanted, results):
         ("restore_fast_5", "restore", {"nfields": 5, "fast": True}),
         ("load_1", "load", {"nfields": 1, "sample": sample}),
         ("load_5", "load", {"nfields": 5, "sample": sample}),
+        ("offsite", "offsite", {}),
+        ("offsite_age", "offsite", {"encrypted": True}),
     ]
     out = results["sizes"].setdefault(str(size), {})
     for name, measure, params in plan:
@@ -320,7 +322,7 @@ def main():
         help="comma-separated measurements to run (copy, export_data, engine_export, "
         "engine_export_batches, "
         "full_backup, plan_5, restore_1, restore_5, restore_fast_1, restore_fast_5, "
-        "load_1, load_5)",
+        "load_1, load_5, offsite, offsite_age)",
     )
     parser.add_argument(
         "--add",
