@@ -286,7 +286,8 @@ def markdown(results):
         "# crm_data_backup benchmarks",
         "",
         f"Run {results.get('started', '')} with `scripts/odoo-dev bench"
-        f"{' --quick' if results.get('quick') else ''}` "
+        f"{' --quick' if results.get('quick') else ''}"
+        f"{' --only ' + ','.join(results['only']) if results.get('only') else ''}` "
         f"(total {results.get('runtime_seconds', 0) / 60:.1f} min"
         + (
             f"; earlier sizes kept from a run of "
@@ -320,7 +321,13 @@ def markdown(results):
         "| " + " | ".join(table[0]) + " |",
         "|" + "---|" * len(table[0]),
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    # a partial run (--only) shows what it measured
+    empty = {"", "n/a", "not run"}
+    lines += [
+        "| " + " | ".join(row) + " |"
+        for row in table[1:]
+        if not set(row[1:-1]) <= empty
+    ]
     lines += ["", "![How each cost grows with size](scaling.png)", ""]
     return "\n".join(lines)
 

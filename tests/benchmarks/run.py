@@ -355,6 +355,8 @@ def main():
     odoo = Odoo()
     wanted = addon_hash()
     results = {"machine": machine(), "sizes": {}, "quick": args.quick}
+    if args.only:
+        results["only"] = args.only
     if args.add and (RESULTS / "latest.json").is_file():
         previous = json.loads((RESULTS / "latest.json").read_text())
         results["sizes"] = {
