@@ -17,9 +17,9 @@ from odoo.tools import SQL, config, format_datetime, str2bool
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
 from ..engine.writer import BackupFileError, XlsxWriter
-from .formatting import human_size
-from .notify import notify_requester, record_url
-from .request_lock import BACKUP_REQUESTS, serialize_requests
+from ..orm.formatting import human_size
+from ..orm.notify import notify_requester, record_url
+from ..orm.request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 import base64
 import datetime
 import hashlib
-import io
 import json
 import logging
 import secrets
@@ -12,7 +11,6 @@ import threading
 import time
 
 import psycopg2
-from markupsafe import Markup
 from psycopg2 import errorcodes
 
 from odoo import SUPERUSER_ID, _, api, fields, models, tools
@@ -20,17 +18,18 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
-from ..engine.cells import PARSABLE_TYPES, column_field
+from ..engine.cells import column_field
 from ..engine.errors import _lt
-from ..engine.planner import FieldSpec, Planner
+from ..engine.planner import Planner
 from ..engine.reader import BackupFileError, BackupReader
+from ..orm.fast_target import FastOrmTarget
+from ..orm.live_records import LiveRecords
+from ..orm.notify import notify_requester, record_url
+from ..orm.orm_target import AutomationsDone, OrmTarget
+from ..orm.plan_report import PlanReport
+from ..orm.request_lock import RESTORE_REQUESTS, serialize_requests
+from ..orm.restorable_fields import RestorableFields
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
-from ..orm.write_logic import write_logic
-from .fast_target import FastOrmTarget
-from .formatting import ValueFormatter
-from .notify import notify_requester, record_url
-from .request_lock import RESTORE_REQUESTS, serialize_requests
-from .tracking_log import finalize_tracking, pending_tracking
 
 _logger = logging.getLogger(__name__)
 
@@ -41,11 +40,8 @@ GRANT_MINUTES = 15
 # when each running job (database, restore id) last sent one.
 LIVE_INTERVAL = 1.0
 _ANNOUNCED = {}
-# Rows of changes in the downloadable plan.
-PLAN_SHEET_ROWS = 100_000
 # Backup rows compared (and changes spooled) at a time.
 PLAN_BATCH = 5000
-MAGIC_FIELDS = {"id", "create_uid", "create_date", "write_uid", "write_date"}
 # marked for the translation export, translated where shown
 OBJECT_SINGULAR = {
     "contacts": _lt("Contact"),
@@ -80,10 +76,6 @@ CHOICE_FIELDS = frozenset(
 )
 # Where the choices can still change: before the identity check.
 OPEN_STATES = ("draft", "planned", "failed")
-# Fields never restored, whatever the model: who may log in and do what.
-CREDENTIAL_FIELDS = frozenset(
-    {"password", "groups_id", "login", "totp_secret", "signature", "share"}
-)
 
 
 def _cell_key(record, name):
@@ -102,277 +94,6 @@ def _testing():
     return getattr(threading.current_thread(), "testing", False) or tools.config.get(
         "test_enable"
     )
-
-
-class _AutomationsDone(dict):
-    """base_automation's record of processed rules (context ``__action_done``)
-    claiming the records a restore writes were processed already, so that no
-    automation rule fires on restored values.
-
-    ``pending_ids`` are the records written since the last flush (the target
-    flushes every batch, so recomputations only concern those)."""
-
-    def __init__(self, cr, model, table, watermark):
-        super().__init__()
-        self.cr = cr
-        self.model = model
-        self.table = table
-        self.watermark = watermark
-        self.pending_ids = set()
-
-    def get(self, key, default=None):
-        if (
-            getattr(key, "_name", None) == "base.automation"
-            and default is not None
-            and default._name == self.model
-        ):
-            # Records created by the restore (recreated ones) have new ids.
-            self.cr.execute(
-                SQL(
-                    "SELECT id FROM %s WHERE id > %s",
-                    SQL.identifier(self.table),
-                    self.watermark,
-                )
-            )
-            ids = self.pending_ids | {r[0] for r in self.cr.fetchall()}
-            return default.browse(ids) + super().get(key, default)
-        return super().get(key, default)
-
-
-class _LiveRecords:
-    """Live side of a plan: SQL reads in batches, shaped like the backup."""
-
-    def __init__(self, env, model, domain):
-        # Reads go to SQL: pending ORM writes must be there first.
-        env.flush_all()
-        self.env = env
-        # The user's own rights: what they may not read is neither planned,
-        # written nor used as a related record.
-        self.Model = env[model].with_context(active_test=False, lang="en_US")
-        self.domain = domain
-        self.matched_table = False
-        # External IDs of records that exist but that the user may not read.
-        self.hidden = set()
-
-    def resolve(self, model, xmlids):
-        if not xmlids or model not in self.env:
-            return {}
-        table = self.env[model]._table
-        modules, names = [], []
-        for xmlid in xmlids:
-            module, _dot, name = xmlid.partition(".")
-            modules.append(module)
-            names.append(name)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT d.module || '.' || d.name, d.res_id
-                  FROM ir_model_data d
-                  JOIN unnest(%s::varchar[], %s::varchar[]) AS x(module, name)
-                    ON d.module = x.module AND d.name = x.name
-                  JOIN %s t ON t.id = d.res_id
-                 WHERE d.model = %s
-                """,
-                modules,
-                names,
-                SQL.identifier(table),
-                model,
-            )
-        )
-        found = dict(self.env.cr.fetchall())
-        readable = set(
-            self.env[model]
-            .with_context(active_test=False)
-            .search([("id", "in", list(found.values()))])
-            .ids
-        )
-        for xmlid, res_id in list(found.items()):
-            if res_id not in readable:
-                self.hidden.add(xmlid)
-                del found[xmlid]
-        return found
-
-    def changed_after(self, ids, when):
-        """Of ``ids``, those written after ``when`` (the plan's review)."""
-        if not ids or not self.Model._log_access:
-            return set()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM %s WHERE id = ANY(%s) AND write_date > %s",
-                SQL.identifier(self.Model._table),
-                list(ids),
-                when,
-            )
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
-
-    def fetch(self, ids, field_names):
-        result = {res_id: {} for res_id in ids}
-        if not ids:
-            return result
-        columns, orm_fields = [], []
-        for name in field_names:
-            field = self.Model._fields[name]
-            if field.type == "many2many":
-                self._read_many2many(field, ids, result)
-            elif field.column_type and not field.company_dependent:
-                if field.translate:
-                    columns.append((name, SQL("%s->>'en_US'", SQL.identifier(name))))
-                else:
-                    columns.append((name, SQL.identifier(name)))
-            else:
-                orm_fields.append(name)
-        if columns:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id, %s FROM %s WHERE id = ANY(%s)",
-                    SQL(", ").join(expr for _n, expr in columns),
-                    SQL.identifier(self.Model._table),
-                    list(ids),
-                )
-            )
-            for row in self.env.cr.fetchall():
-                values = result[row[0]]
-                for (name, _expr), value in zip(columns, row[1:], strict=True):
-                    values[name] = value
-        if orm_fields:
-            for row in self.Model.browse(ids).read(orm_fields, load=None):
-                values = result[row["id"]]
-                for name in orm_fields:
-                    values[name] = row[name]
-        return result
-
-    def _read_many2many(self, field, ids, result):
-        for values in result.values():
-            values[field.name] = set()
-        self.env.cr.execute(
-            SQL(
-                "SELECT %s, %s FROM %s WHERE %s = ANY(%s)",
-                SQL.identifier(field.column1),
-                SQL.identifier(field.column2),
-                SQL.identifier(field.relation),
-                SQL.identifier(field.column1),
-                list(ids),
-            )
-        )
-        for res_id, target in self.env.cr.fetchall():
-            result[res_id][field.name].add(target)
-
-    def mark_matched(self, ids):
-        # In a temporary table rather than a set: a million ids stay off the heap.
-        if not self.matched_table:
-            self.env.cr.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS crm_backup_restore_matched "
-                "(id int4 PRIMARY KEY) ON COMMIT DROP"
-            )
-            self.env.cr.execute("TRUNCATE crm_backup_restore_matched")
-            self.matched_table = True
-        ids = list(ids)
-        if ids:
-            self.env.cr.execute(
-                "INSERT INTO crm_backup_restore_matched SELECT unnest(%s::int4[]) "
-                "ON CONFLICT DO NOTHING",
-                [ids],
-            )
-
-    def count_unmatched(self):
-        query = self.Model._search(self.domain)
-        matched = SQL(
-            "AND NOT EXISTS (SELECT 1 FROM crm_backup_restore_matched m "
-            "WHERE m.id = live.id)"
-            if self.matched_table
-            else ""
-        )
-        self.env.cr.execute(
-            SQL(
-                "SELECT count(*) FROM (%s) live WHERE TRUE %s",
-                query.subselect(),
-                matched,
-            )
-        )
-        return self.env.cr.fetchone()[0]
-
-
-class _OrmTarget:
-    """Where an applier writes: the ORM, so constraints, computed fields and
-    tracking behave."""
-
-    def __init__(self, env, model, automations_done=None, journal=None):
-        # Restored values are tracked like any edit, whatever the caller says.
-        context = {
-            "active_test": False,
-            "lang": "en_US",
-            "tracking_disable": False,
-            "mail_notrack": False,
-        }
-        if automations_done is not None:
-            context["__action_done"] = automations_done
-        self.automations_done = automations_done
-        # Keeps what the writes change, for an exact undo.
-        self.journal = journal
-        # Writes run with the rights of the user who confirmed the restore.
-        self.Model = env[model].with_context(**context)
-        self.env = env
-        self.written_ids = []
-        # Left to Odoo's own finalisation at commit (see finish).
-        self.tracking_kept = {
-            name: set(ids) for name, ids in pending_tracking(env).items()
-        }
-
-    def write_values(self, ids, vals):
-        if self.automations_done is not None:
-            self.automations_done.pending_ids.update(ids)
-        self.written_ids.extend(ids)
-        records = self.Model.browse(ids)
-        if self.journal is not None:
-            self.journal.capture_links(records, vals)
-        records.write(vals)
-
-    def create_record(self, xmlid, vals):
-        """A deleted record again, under its external ID when that is free or
-        still names a vanished record of this model; None when the ID now
-        belongs to something else (never re-pointed)."""
-        module, _dot, name = xmlid.partition(".")
-        Data = self.env["ir.model.data"].sudo()
-        existing = Data.search([("module", "=", module), ("name", "=", name)])
-        if existing and (
-            existing.model != self.Model._name
-            or self.Model.sudo().browse(existing.res_id).exists()
-        ):
-            return None
-        record = self.Model.create(vals)
-        if existing:
-            existing.write({"res_id": record.id})
-        else:
-            Data.create(
-                {
-                    "module": module,
-                    "name": name,
-                    "model": self.Model._name,
-                    "res_id": record.id,
-                    "noupdate": True,
-                }
-            )
-        return record.id
-
-    def delete_records(self, ids):
-        self.Model.browse(ids).exists().unlink()
-
-    def flush(self):
-        # Recomputations run in the flushing environment: it must carry the
-        # automation context too.
-        self.Model.env.flush_all()
-        if self.automations_done is not None:
-            self.automations_done.pending_ids.clear()
-
-    def finish(self):
-        """Tracking messages of the written records, created together rather
-        than one by one at commit."""
-        self.flush()
-        finalize_tracking(self.Model, self.written_ids, keep=self.tracking_kept)
-        self.written_ids = []
-        # The next records are others: what the cache holds is dead weight.
-        self.env.invalidate_all()
 
 
 class CrmBackupRestore(models.Model):
@@ -844,10 +565,10 @@ class CrmBackupRestore(models.Model):
         return reader.find_entry(self.model_name, key)
 
     def _restorable_names(self, entry):
-        names = [column_field(column) for column in entry["fields"]]
-        return [name for name in names if self._field_restorable(name)]
+        return self._restorable().names_in(entry)
 
-    # --- plan ----------------------------------------------------------
+    def _restorable(self):
+        return RestorableFields(self.env, self.model_name)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -918,25 +639,8 @@ class CrmBackupRestore(models.Model):
                 )
 
     def _field_restorable(self, name):
-        """A stored field of the object that a restore may write, by its type
-        and its rights (the backup file decides among them)."""
-        if not self.model_name or self.model_name not in self.env:
-            return False
-        field = self.env[self.model_name]._fields.get(name)
-        return bool(
-            field
-            and name not in MAGIC_FIELDS
-            and name not in CREDENTIAL_FIELDS
-            and field.store
-            and field.type in PARSABLE_TYPES
-            and not (field.readonly and not field.inverse)
-            and not field.company_dependent
-            and field.is_accessible(self.env)
-            and not (
-                field.relational
-                and field.comodel_name.startswith(("res.groups", "ir."))
-            )
-        )
+        """Whether a restore may write the field ``name`` (see RestorableFields)."""
+        return self._restorable().allows(name)
 
     def _check_choices(self):
         self.ensure_one()
@@ -960,26 +664,7 @@ class CrmBackupRestore(models.Model):
             )
 
     def _field_specs(self, names):
-        Model = self.env[self.model_name]
-        specs = []
-        for name in names:
-            field = Model._fields[name]
-            selection = None
-            if field.type == "selection":
-                selection = frozenset(
-                    key for key, _label in field._description_selection(self.env)
-                )
-            specs.append(
-                FieldSpec(
-                    name=name,
-                    type=field.type,
-                    label=field._description_string(self.env),
-                    relation=field.comodel_name or "",
-                    selection=selection,
-                    required=field.required,
-                )
-            )
-        return specs
+        return self._restorable().specs(names)
 
     def _make_plan(self, reader, on_batch=None, changed_after=None):
         """Plan against the live database, from a validated reader; with
@@ -1014,7 +699,7 @@ class CrmBackupRestore(models.Model):
             recreate_specs = self._field_specs(available)
         types = {s.name: s.type for s in (recreate_specs or specs)}
         domain = [] if self.object_id.is_custom else self.object_id._get_domain()
-        live = _LiveRecords(self.env, self.model_name, domain)
+        live = LiveRecords(self.env, self.model_name, domain)
         name_field = self._name_column(entry)
         planner = Planner(
             self.model_name,
@@ -1097,29 +782,7 @@ class CrmBackupRestore(models.Model):
 
     def _summary_text(self, plan):
         """The plan's counts, for the audit log, in the user's words."""
-        _ = self.env._
-        lines = [
-            _("Records in the backup: %s", plan.backup_count),
-            _("Records to change: %s", plan.change_count),
-            _("Deleted since the backup: %s", len(plan.deleted)),
-            _("Created since the backup: %s", plan.created_since_count),
-            _("Conflicts: %s", plan.conflict_count),
-        ]
-        Model = self.env[self.model_name]
-        for name, stats in plan.fields.items():
-            field = Model._fields.get(name)
-            lines.append(
-                _(
-                    "%(field)s: change %(change)s, clear %(clear)s, "
-                    "unchanged %(unchanged)s, conflicts %(conflicts)s",
-                    field=field._description_string(self.env) if field else name,
-                    change=stats.change,
-                    clear=stats.clear,
-                    unchanged=stats.unchanged,
-                    conflicts=stats.conflict,
-                )
-            )
-        return "\n".join(lines)
+        return PlanReport(self).summary_text(plan)
 
     def _store_plan(self, plan, specs):
         fields_by_name = {f.name: f for f in self.field_ids}
@@ -1150,242 +813,37 @@ class CrmBackupRestore(models.Model):
                 "deleted_count": len(plan.deleted),
                 "created_since_count": plan.created_since_count,
                 "conflict_count": plan.conflict_count,
-                "plan_html": self._plan_html(plan, specs),
+                "plan_html": PlanReport(self).html(plan, specs),
                 "confirm_reviewed": False,
                 "error_message": False,
             }
         )
 
     def _display(self, spec, value, record=None, formatter=None):
-        """``value`` of the field of ``spec`` as the user reads it (labels,
-        amounts, dates in their language and time zone); ``record``: the live
-        record, whose currency an amount is in; ``formatter``: a ValueFormatter
-        kept for many values."""
-        field = self.env[self.model_name]._fields[spec.name]
-        currency = None
-        if field.type == "monetary" and record:
-            currency_field = field.get_currency_field(record)
-            if currency_field:
-                currency = record[currency_field]
-        formatter = formatter or ValueFormatter(self.env)
-        return formatter(field, value, currency or None)
-
-    def _live(self, ids):
-        """``{id: record}`` of live records, read together."""
-        Model = self.env[self.model_name].sudo().with_context(active_test=False)
-        # iterating shares the prefetch: one query per batch, not per record
-        return {record.id: record for record in Model.browse(ids)}
-
-    def _display_names(self, ids):
-        """``{id: display name}`` of live records, read together."""
-        Model = self.env[self.model_name].sudo().with_context(active_test=False)
-        # iterating shares the prefetch: one query per batch, not per record
-        return {record.id: record.display_name for record in Model.browse(ids)}
-
-    def _sample_rows(self, plan, specs):
-        by_name = {s.name: s for s in specs}
-        ids = [sample[1] for sample in plan.samples]
-        names = self._display_names(ids)
-        live = self._live(ids)
-        show = ValueFormatter(self.env)
-        rows = []
-        for xmlid, res_id, name, before, after in plan.samples:
-            spec = by_name[name]
-            record = live[res_id]
-            rows.append(
-                (
-                    names[res_id] or xmlid,
-                    spec.label,
-                    self._display(spec, before, record, show),
-                    self._display(spec, after, record, show) or _("(empty)"),
-                )
-            )
-        return rows
-
-    def _record_names(self, plan, xmlids):
-        """``{xmlid: "Name (xmlid)"}``: the live name, else the backup's."""
-        live = _LiveRecords(self.env, self.model_name, []).resolve(
-            self.model_name, list(xmlids)
-        )
-        live_names = self._display_names(list(live.values()))
-        names = {}
-        for xmlid in xmlids:
-            label = live_names[live[xmlid]] if xmlid in live else ""
-            if not label:
-                label = plan.deleted_names.get(xmlid) or ""
-            names[xmlid] = f"{label} ({xmlid})" if label else xmlid
-        return names
-
-    def _deleted_rows(self, plan, limit):
-        """``[(name, xmlid)]`` of the first deleted records, by their name in
-        the backup (the external ID when it has none)."""
-        return [
-            (plan.deleted_names.get(xmlid) or xmlid, xmlid)
-            for xmlid in list(plan.deleted)[:limit]
-        ]
-
-    def _plan_html(self, plan, specs):
-        parts = [Markup("<h4>%s</h4>") % _("Sample rows")]
-        rows = self._sample_rows(plan, specs)
-        if rows:
-            body = Markup("").join(
-                Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>") % row
-                for row in rows
-            )
-            parts.append(
-                Markup(
-                    '<table class="table table-sm o_crm_restore_samples"><thead><tr>'
-                    "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
-                    "<tbody>%s</tbody></table>"
-                )
-                % (_("Record"), _("Field"), _("Now"), _("After restore"), body)
-            )
-        else:
-            parts.append(Markup("<p>%s</p>") % _("No value differs from the backup."))
-        names = self._record_names(
-            plan, {xmlid for xmlid, _f, _r in plan.conflicts[:50]}
-        )
-        if plan.conflicts:
-            labels = {spec.name: spec.label for spec in specs}
-            parts.append(Markup("<h4>%s</h4>") % _("Conflicts (skipped)"))
-            items = Markup("").join(
-                Markup("<li>%s, %s: %s</li>")
-                % (names[xmlid], labels.get(name, name), reason.translated(self.env._))
-                for xmlid, name, reason in plan.conflicts[:50]
-            )
-            parts.append(Markup("<ul>%s</ul>") % items)
-        if plan.deleted:
-            parts.append(Markup("<h4>%s</h4>") % _("Deleted since the backup"))
-            items = Markup(", ").join(
-                Markup('<span title="%s">%s</span>') % (xmlid, name)
-                for name, xmlid in self._deleted_rows(plan, 50)
-            )
-            more = len(plan.deleted) - 50
-            if more > 0:
-                items += " " + (
-                    _("and 1 more.") if more == 1 else _("and %s more.", more)
-                )
-            parts.append(Markup('<p class="o_crm_restore_deleted">%s</p>') % items)
-        slow = self._fast_mode_exceptions(specs)
-        if slow:
-            parts.append(Markup("<h4>%s</h4>") % _("Not written in fast mode"))
-            parts.append(
-                Markup('<p class="o_crm_restore_slow_fields">%s</p>')
-                % _(
-                    "Odoo runs its own logic when these fields change (%(where)s): "
-                    "fast mode would skip it, so records whose values of these "
-                    "fields change are written the normal way: %(fields)s.",
-                    where=", ".join(sorted(set(slow.values()))),
-                    fields=", ".join(slow),
-                )
-            )
-        return Markup("").join(parts)
-
-    def _fast_mode_exceptions(self, specs):
-        """``{field label: where its logic is}`` of the chosen fields that fast
-        mode leaves to the model's own write()."""
-        if not self.fast_mode:
-            return {}
-        logic = write_logic(self.env[self.model_name])
-        return {spec.label: logic[spec.name] for spec in specs if spec.name in logic}
+        """``value`` of the field of ``spec`` as the user reads it."""
+        return PlanReport(self).display(spec, value, record, formatter)
 
     def action_download_plan(self):
         """The plan as an XLSX workbook."""
         self.ensure_one()
         if self.state == "draft":
             raise UserError(_("Compute the plan first."))
-        import xlsxwriter
+        specs = self._field_specs(self.field_ids.mapped("name"))
 
-        out = io.BytesIO()
-        book = xlsxwriter.Workbook(out, {"in_memory": True})
-        bold = book.add_format({"bold": True})
-        sheet = book.add_worksheet(_("Plan"))
-        samples = book.add_worksheet(_("Changes"))
-        for col, text in enumerate(
-            (_("Record"), _("Field"), _("Now"), _("After restore"))
-        ):
-            samples.write_string(0, col, text, bold)
-        by_name = {
-            spec.name: spec for spec in self._field_specs(self.field_ids.mapped("name"))
-        }
-        lines = [1]  # next row of the Changes sheet
-        show = ValueFormatter(self.env)
+        def make_plan(on_batch):
+            reader = self._open_reader()
+            try:
+                plan, plan_specs, _types = self._make_plan(reader, on_batch)
+            finally:
+                reader.close()
+            return plan, plan_specs
 
-        def write_changes(changes, before):
-            if lines[0] > PLAN_SHEET_ROWS:
-                return
-            live = self._live(list(changes))
-            for res_id, values in changes.items():
-                if lines[0] > PLAN_SHEET_ROWS:
-                    return
-                record = live[res_id]
-                record_name = record.display_name or str(res_id)
-                for name, after in values.items():
-                    spec = by_name[name]
-                    now = before[res_id].get(name)
-                    for col, text in enumerate(
-                        (
-                            record_name,
-                            spec.label,
-                            self._display(spec, now, record, show),
-                            self._display(spec, after, record, show) or _("(empty)"),
-                        )
-                    ):
-                        samples.write_string(lines[0], col, text or "")
-                    lines[0] += 1
-            # the names read for this part are not needed again
-            self.env[self.model_name].invalidate_model()
-
-        reader = self._open_reader()
-        try:
-            plan, specs, _types = self._make_plan(reader, write_changes)
-        finally:
-            reader.close()
-        headers = [_("Field"), _("Change"), _("Clear"), _("Unchanged"), _("Conflicts")]
-        for col, text in enumerate(headers):
-            sheet.write_string(0, col, text, bold)
-        for row, spec in enumerate(specs, start=1):
-            stats = plan.fields[spec.name]
-            sheet.write_string(row, 0, spec.label)
-            for col, value in enumerate(
-                (stats.change, stats.clear, stats.unchanged, stats.conflict), start=1
-            ):
-                sheet.write_number(row, col, value)
-        row = len(specs) + 2
-        for label, value in (
-            (_("Records in backup"), plan.backup_count),
-            (_("Records to change"), plan.change_count),
-            (_("Deleted since backup"), len(plan.deleted)),
-            (_("Created since backup"), plan.created_since_count),
-        ):
-            sheet.write_string(row, 0, label)
-            sheet.write_number(row, 1, value)
-            row += 1
-        conflicts = book.add_worksheet(_("Conflicts"))
-        for col, text in enumerate((_("Record"), _("Field"), _("Reason"))):
-            conflicts.write_string(0, col, text, bold)
-        names = self._record_names(plan, {xmlid for xmlid, _f, _r in plan.conflicts})
-        for line, (xmlid, name, reason) in enumerate(plan.conflicts, start=1):
-            spec = by_name.get(name)
-            row = (
-                names[xmlid],
-                spec.label if spec else name,
-                reason.translated(self.env._),
-            )
-            for col, text in enumerate(row):
-                conflicts.write_string(line, col, text)
-        # a sheet name holds 31 characters at most (translations too)
-        deleted = book.add_worksheet(_("Deleted since the backup")[:31])
-        for col, text in enumerate((_("Record"), _("External ID"))):
-            deleted.write_string(0, col, text, bold)
-        for line, row in enumerate(self._deleted_rows(plan, PLAN_SHEET_ROWS), start=1):
-            for col, text in enumerate(row):
-                deleted.write_string(line, col, text)
-        book.close()
         attachment = self.env["ir.attachment"].create(
             {
                 "name": f"{self.name} - plan.xlsx",
-                "raw": out.getvalue(),
+                "raw": PlanReport(self).workbook(
+                    {spec.name: spec for spec in specs}, make_plan
+                ),
                 "res_model": self._name,
                 "res_id": self.id,
                 "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -1640,7 +1098,7 @@ class CrmBackupRestore(models.Model):
         self.env.cr.execute(
             SQL("SELECT COALESCE(MAX(id), 0) FROM %s", SQL.identifier(Model._table))
         )
-        return _AutomationsDone(
+        return AutomationsDone(
             self.env.cr, model, Model._table, self.env.cr.fetchone()[0]
         )
 
@@ -1763,7 +1221,7 @@ class CrmBackupRestore(models.Model):
         return result, plan
 
     def _target(self, model, automations, journal=None):
-        target = _OrmTarget(self.env, model, automations, journal)
+        target = OrmTarget(self.env, model, automations, journal)
         return FastOrmTarget(target) if self.fast_mode else target
 
     def _batch_size(self, automations):

@@ -11,7 +11,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessDenied, AccessError
 from odoo.tools import SQL, sql
 
-from ..models.request_lock import serialize_user_requests
+from ..orm.request_lock import serialize_user_requests
 
 _logger = logging.getLogger(__name__)
 
