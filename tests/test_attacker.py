@@ -603,6 +603,9 @@ def _forged_restore_values(refs, users):
         "progress_done": 424242,
         "progress_total": 424242,
         "progress": 99.0,
+        # stored (read from the file when it changes): the server's too
+        "available_field_ids": [Command.clear()],
+        "is_foreign_backup": True,
     }
 
 
@@ -625,6 +628,8 @@ RESTORE_SERVER_FIELDS = (
     "progress_done",
     "progress_total",
     "progress",
+    "available_field_ids",
+    "is_foreign_backup",
 )
 
 

@@ -169,9 +169,13 @@ class CrmBackupRestore(models.Model):
         precompute=True,
         help="Technical name of the model whose records are restored.",
     )
+    # Stored: the backup file is read when the file or the object changes,
+    # not on every change of the form.
     available_field_ids = fields.Many2many(
         "ir.model.fields",
+        relation="crm_backup_restore_available_field_rel",
         compute="_compute_available_field_ids",
+        store=True,
         help="Stored, writable fields of the object that the backup file holds.",
     )
     field_ids = fields.Many2many(
@@ -181,6 +185,7 @@ class CrmBackupRestore(models.Model):
     )
     is_foreign_backup = fields.Boolean(
         compute="_compute_available_field_ids",
+        store=True,
         help="The backup was made on another database.",
     )
     acknowledge_foreign = fields.Boolean(
@@ -417,7 +422,14 @@ class CrmBackupRestore(models.Model):
             else:
                 restore.model_name = restore.object_id.model_name or False
 
-    @api.depends("source", "backup_id", "upload_file", "object_id", "custom_model_id")
+    @api.depends(
+        "source",
+        "backup_id.state",
+        "backup_id.attachment_id",
+        "upload_file",
+        "object_id",
+        "custom_model_id",
+    )
     def _compute_available_field_ids(self):
         for restore in self:
             restore.available_field_ids = False

@@ -49,7 +49,7 @@ class TestBackupFlow(BackupCommon):
         self.assertEqual(manifest["format_version"], 1)
         self.assertEqual(manifest["file_format"], "csv")
         self.assertEqual(manifest["odoo_version"], "18.0")
-        self.assertEqual(manifest["addon_version"], "18.0.1.0.0")
+        self.assertEqual(manifest["addon_version"], "18.0.1.1.0")
         self.assertEqual(manifest["database_name"], self.env.cr.dbname)
         self.assertEqual(
             manifest["database_uuid"],
