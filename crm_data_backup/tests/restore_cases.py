@@ -55,3 +55,15 @@ class RestoreCase(BaseCommon):
         if job == "undo":
             return restore._execute_undo()
         return restore._execute_restore()
+
+
+class RestoreModes:
+    """Mixin of a RestoreCase class whose restores run in one mode: normal,
+    or fast in a subclass that sets ``fast_mode = True`` (the same tests, each
+    restore written in bulk). A test may still choose a mode."""
+
+    fast_mode = False
+
+    def new_restore(self, key, data, field_names, model=None, **vals):
+        vals.setdefault("fast_mode", self.fast_mode)
+        return super().new_restore(key, data, field_names, model=model, **vals)
