@@ -57,10 +57,10 @@ class RestoreCase(BaseCommon):
         return restore._execute_restore()
 
 
-class RestoreModes:
-    """Mixin of a RestoreCase class whose restores run in one mode: normal,
-    or fast in a subclass that sets ``fast_mode = True`` (the same tests, each
-    restore written in bulk). A test may still choose a mode."""
+class RestoreModes(RestoreCase):
+    """Restores run in one mode: normal, or fast in a subclass that sets
+    ``fast_mode = True`` (the same tests, each restore written in bulk). A
+    test may still choose a mode."""
 
     fast_mode = False
 

@@ -318,5 +318,5 @@ class TestRestorePlan(RestoreCase):
                 form.field_ids.add(self.env.ref("base.field_res_partner__phone"))
             self.assertEqual(opened.call_count, 0)
             restore.object_id = self.obj("companies")
-            restore.available_field_ids  # noqa: B018 (read: computed)
+            restore.read(["available_field_ids"])
             self.assertEqual(opened.call_count, 1)
