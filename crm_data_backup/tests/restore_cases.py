@@ -50,8 +50,8 @@ class RestoreCase(BaseCommon):
 
     def run_restore(self, restore, job="restore"):
         """What the identity wizard does on success, then the job."""
-        restore._grant_execution(job)
         restore._queue(job)
+        restore._grant_execution(job)
         if job == "undo":
             return restore._execute_undo()
         return restore._execute_restore()

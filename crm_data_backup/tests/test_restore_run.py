@@ -8,12 +8,12 @@ import secrets
 import zipfile
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import BaseCase
 
 from ..engine.applier import ChangeSpool, UndoReader, UndoWriter, dumps
-from ..models import crm_backup_restore
+from ..models import crm_backup_restore_plan
 from .restore_cases import RestoreCase, RestoreModes
 from .restore_common import csv_bytes, export_rows, file_spec, make_zip
 
@@ -338,7 +338,9 @@ class TestRestoreWrites(RestoreModes, ContactsCase):
         )
         self.assertTrue(toasts)
         # Undo, later: the restore keeps who ran it and when.
-        restore.date_done = finished = datetime.datetime(2026, 1, 2, 3, 4, 5)
+        # (a day ago: the undo data is kept 30 days)
+        finished = fields.Datetime.now().replace(microsecond=0)
+        restore.date_done = finished = finished - datetime.timedelta(days=1)
         self.assertFalse(restore.undone_by_id or restore.date_undone)
         self.assertTrue(self.run_restore(restore, "undo"))
         self.assertEqual(restore.state, "undone")
@@ -498,7 +500,7 @@ class TestRestoreWrites(RestoreModes, ContactsCase):
         before = self.env["mail.message"].search([]).ids
         restore = self.planned(data, ["email"])
         # one contact per part
-        with patch.object(crm_backup_restore, "PLAN_BATCH", 1):
+        with patch.object(crm_backup_restore_plan, "PLAN_BATCH", 1):
             self.assertTrue(self.run_restore(restore), restore.error_message)
         self.assertEqual(leads.mapped("email_from"), ["alice@x.com", "bob@x.com"])
         messages = self.env["mail.message"].search(
@@ -587,7 +589,7 @@ class TestRestoreWrites(RestoreModes, ContactsCase):
         data = self.backup()
         self.damage()
         damaged = {p.id: {f: p[f] for f in self.fields} for p in self.people}
-        with patch.object(crm_backup_restore, "PLAN_BATCH", 1):
+        with patch.object(crm_backup_restore_plan, "PLAN_BATCH", 1):
             restore = self.planned(data)
             self.assertEqual(restore.change_record_count, 2)
             self.assertEqual(self.line(restore, "phone").change_count, 2)
