@@ -223,7 +223,7 @@ def _refusal(call, kinds=REFUSED):
 
 
 def _wait_idle(db, restore_id):
-    """Wait for the restore to leave 'running'; a job left running by a test that
+    """Wait for the restore to leave 'queued' and 'running'; a job left so by a test that
     failed would block every later restore (one runs at a time)."""
     try:
         return _wait_restore(
@@ -932,7 +932,7 @@ def test_confirmed_restore_cannot_be_changed(
         ) as attack:
             with _restore_cron_paused(e2e_db):
                 admin.run(restore_id)
-                assert restore_state(e2e_db, restore_id) == "running"
+                assert restore_state(e2e_db, restore_id) == "queued"
                 _keep_restore(attack, restore_id)
                 attack.keep(
                     "its fields",

@@ -35,6 +35,9 @@ class CrmBackupRestorePlan(models.AbstractModel):
 
     _name = "crm.backup.restore.plan"
     _description = "CRM Data Restore: plan"
+    # The fields are crm.backup.restore\'s, which inherits this: pylint
+    # cannot follow Odoo\'s _inherit to them.
+    # pylint: disable=no-member
 
     # --- backup file -------------------------------------------------------
 

@@ -18,6 +18,9 @@ class CrmBackupRestoreRun(models.AbstractModel):
 
     _name = "crm.backup.restore.run"
     _description = "CRM Data Restore: job"
+    # The fields are crm.backup.restore\'s, which inherits this: pylint
+    # cannot follow Odoo\'s _inherit to them.
+    # pylint: disable=no-member
 
     def _compute_progress(self):
         running = [r.id for r in self if r.state == "running" and isinstance(r.id, int)]
