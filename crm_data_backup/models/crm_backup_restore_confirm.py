@@ -24,11 +24,9 @@ class CrmBackupRestoreConfirm(models.AbstractModel):
 
     _name = "crm.backup.restore.confirm"
     _description = "CRM Data Restore: confirmation"
-    # The fields are crm.backup.restore\'s, which inherits this: pylint
-    # cannot follow Odoo\'s _inherit to them.
+    # The fields are crm.backup.restore's, which inherits this: pylint
+    # cannot follow Odoo's _inherit to them.
     # pylint: disable=no-member
-
-    # --- confirm, re-authenticate, queue -------------------------------------
 
     def _running_restore(self):
         """Another restore queued or running, if any (one at a time)."""

@@ -35,8 +35,8 @@ class CrmBackupRestorePlan(models.AbstractModel):
 
     _name = "crm.backup.restore.plan"
     _description = "CRM Data Restore: plan"
-    # The fields are crm.backup.restore\'s, which inherits this: pylint
-    # cannot follow Odoo\'s _inherit to them.
+    # The fields are crm.backup.restore's, which inherits this: pylint
+    # cannot follow Odoo's _inherit to them.
     # pylint: disable=no-member
 
     # --- backup file -------------------------------------------------------
@@ -98,6 +98,8 @@ class CrmBackupRestorePlan(models.AbstractModel):
 
     def _restorable(self):
         return RestorableFields(self.env, self.model_name)
+
+    # --- choices and plan -------------------------------------------------
 
     def _field_restorable(self, name):
         """Whether a restore may write the field ``name`` (see RestorableFields)."""

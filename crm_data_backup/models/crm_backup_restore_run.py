@@ -18,11 +18,12 @@ class CrmBackupRestoreRun(models.AbstractModel):
 
     _name = "crm.backup.restore.run"
     _description = "CRM Data Restore: job"
-    # The fields are crm.backup.restore\'s, which inherits this: pylint
-    # cannot follow Odoo\'s _inherit to them.
+    # The fields are crm.backup.restore's, which inherits this: pylint
+    # cannot follow Odoo's _inherit to them.
     # pylint: disable=no-member
 
     def _compute_progress(self):
+        """The running job's counters (see _publish_progress)."""
         running = [r.id for r in self if r.state == "running" and isinstance(r.id, int)]
         rows = {}
         if running:
@@ -41,8 +42,6 @@ class CrmBackupRestoreRun(models.AbstractModel):
             restore.progress_done = done
             restore.progress_total = total
             restore.progress = 100.0 * min(done, total) / total if total else 0.0
-
-    # --- run ------------------------------------------------------------
 
     @api.model
     def _cron_run_restores(self):

@@ -1,7 +1,14 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The background job of a restore, or of its undo: from the scheduled action
-(crm.backup.restore._cron_run_restores) to the last written row."""
+to the last written row.
+
+A restore's way: "Restore data" (models/crm_backup_restore_confirm.py,
+action_restore) opens the identity check (wizards/crm_backup_restore_auth.py),
+which queues it (_queue); the scheduled action (models/crm_backup_restore_run.py,
+_cron_run_restores) marks it running and runs RestoreJob: the plan taken again
+(models/crm_backup_restore_plan.py), then the writes (engine/applier.py through
+orm/orm_target.py or orm/fast_target.py)."""
 
 import base64
 import hashlib
