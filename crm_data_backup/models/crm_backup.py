@@ -15,6 +15,7 @@ from odoo.tools import SQL, format_datetime, str2bool
 
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
+from ..engine.manifest import Manifest, ManifestEntry
 from ..engine.writer import XlsxWriter
 from ..orm.formatting import human_size
 from ..orm.request_lock import BACKUP_REQUESTS, serialize_requests
@@ -424,21 +425,21 @@ class CrmBackup(models.Model):
         self._commit()
         # XLSX cells are strings, never formulas: only CSV files need quotes
         protect = self.file_format == "csv" and self._csv_formula_protection()
-        header = {
-            "database_uuid": self._param("database.uuid", ""),
-            "database_name": self.env.cr.dbname,
-            "odoo_version": release.serie,
-            "addon_version": self.env["ir.module.module"]
+        manifest = Manifest(
+            database_uuid=self._param("database.uuid", ""),
+            database_name=self.env.cr.dbname,
+            odoo_version=release.serie,
+            addon_version=self.env["ir.module.module"]
             .sudo()
             .search([("name", "=", "crm_data_backup")], limit=1)
             .installed_version
             or "18.0.1.0.0",
-            "created_at": fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "file_format": self.file_format,
+            created_at=fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            file_format=self.file_format,
             # how the reader knows whether cells carry a formula quote
-            "formula_protection": protect,
-        }
-        archive = BackupArchive(path, header)
+            formula_protection=protect,
+        )
+        archive = BackupArchive(path, manifest)
         lines = []
         xlsx_path = path + ".xlsx"
         xlsx = XlsxWriter(xlsx_path) if self.file_format == "xlsx" else None
@@ -455,21 +456,26 @@ class CrmBackup(models.Model):
                 for done, (obj, key, model_name, domain, own) in enumerate(targets):
                     spec = Object._object_spec(model_name, domain, own_only=own)
                     entry = self._export_object(
-                        exporter, spec, archive, key, xlsx, protect
+                        exporter,
+                        spec,
+                        archive,
+                        key,
+                        xlsx,
+                        protect,
+                        object_key="custom" if obj.parent_id else obj.key,
                     )
                     if entry:
-                        entry["object"] = "custom" if obj.parent_id else obj.key
                         archive.add_entry(entry)
                         lines.append(
                             {
                                 "sequence": len(lines),
                                 "object_id": obj.id,
                                 "model_name": model_name,
-                                "record_count": entry["rows"],
+                                "record_count": entry.rows,
                                 "archived_count": self._archived_rows(senv, spec),
-                                "file_name": entry.get("sheet")
-                                and f"backup.xlsx ({entry['sheet']})"
-                                or entry["name"],
+                                "file_name": entry.sheet
+                                and f"backup.xlsx ({entry.sheet})"
+                                or entry.name,
                             }
                         )
                     if on_object_done:
@@ -478,10 +484,8 @@ class CrmBackup(models.Model):
             if xlsx:
                 xlsx.close()
                 xlsx = None
-                if archive.files:
-                    digest = archive.add_path("backup.xlsx", xlsx_path)
-                    for entry in archive.files:
-                        entry["sha256"] = digest
+                if archive.manifest.files:
+                    archive.add_path("backup.xlsx", xlsx_path)
             archive.close()
         except Exception:
             archive.abort()
@@ -512,30 +516,37 @@ class CrmBackup(models.Model):
         return senv.cr.fetchone()[0]
 
     @api.model
-    def _export_object(self, exporter, spec, archive, key, xlsx=None, protect=False):
-        """Write one object's file (or sheet); None when it has no record.
+    def _export_object(
+        self, exporter, spec, archive, key, xlsx=None, protect=False, object_key=None
+    ):
+        """Write one object's file (or sheet); its manifest entry (of the
+        backup object ``object_key``), or None when it has no record.
         ``protect``: neutralise formula-like CSV cells."""
-        exporter.cr.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {spec.from_sql} WHERE {spec.where_sql})" % ()
-        )
-        if not exporter.cr.fetchone()[0]:
+        if not exporter.has_rows(spec):
             return None
         header = spec.header
-        entry = {"model": spec.model, "fields": header}
         if xlsx:
             # string cells: the values themselves, never run as formulas
             xlsx.add_sheet(key, header)
             for batch in exporter.iter_batches(spec):
                 xlsx.write_rows(batch)
-            entry.update(name="backup.xlsx", sheet=key[:31], rows=xlsx.rows)
-            return entry
+            # its checksum is the workbook's (BackupArchive.add_path)
+            return ManifestEntry(
+                spec.model,
+                header,
+                "backup.xlsx",
+                xlsx.rows,
+                object=object_key,
+                sheet=key[:31],
+            )
         name = f"{key}.csv"
         member = archive.open_file(name)
         with member as stream:
             # cells come neutralised from SQL: the writer adds nothing per cell
             rows = exporter.write_csv(spec, stream, neutralise=protect)
-        entry.update(name=name, rows=rows, sha256=member.sha256)
-        return entry
+        return ManifestEntry(
+            spec.model, header, name, rows, member.sha256, object=object_key
+        )
 
     def _store(self, path, result):
         """Keep the zip as an attachment of the backup, streamed to the

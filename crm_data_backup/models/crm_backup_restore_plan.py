@@ -13,8 +13,9 @@ from odoo import _, models
 from odoo.exceptions import UserError
 
 from ..engine.cells import column_field
+from ..engine.errors import BackupFileError
 from ..engine.planner import Planner
-from ..engine.reader import BackupFileError, BackupReader
+from ..engine.reader import BackupReader
 from ..orm.live_records import LiveRecords
 from ..orm.plan_report import PlanReport
 from ..orm.restorable_fields import RestorableFields
@@ -81,7 +82,7 @@ class CrmBackupRestorePlan(models.AbstractModel):
             if full:
                 names = None
                 if restored_only and (entry := self._find_entry(reader)):
-                    names = {entry["name"]}
+                    names = {entry.name}
                 reader.check_files(names)
         except BackupFileError as exc:
             if not isinstance(source, bytes):
@@ -149,7 +150,7 @@ class CrmBackupRestorePlan(models.AbstractModel):
         Model = self.env[self.model_name]
         missing_now = [
             column_field(c)
-            for c in entry["fields"]
+            for c in entry.fields
             if column_field(c) in names and column_field(c) not in Model._fields
         ]
         if missing_now:
@@ -186,7 +187,7 @@ class CrmBackupRestorePlan(models.AbstractModel):
         """The backup's column holding the records' names, if it has one."""
         name = self.env[self.model_name]._rec_name
         field = self.env[self.model_name]._fields.get(name)
-        if field and field.type in ("char", "text") and name in entry["fields"]:
+        if field and field.type in ("char", "text") and name in entry.fields:
             return name
         return None
 

@@ -3,7 +3,7 @@
 """Which fields of a model a restore may write, and how the planner sees them."""
 
 from ..engine.cells import PARSABLE_TYPES, column_field
-from ..engine.planner import FieldSpec
+from ..engine.planner import RestoreField
 
 MAGIC_FIELDS = {"id", "create_uid", "create_date", "write_uid", "write_date"}
 # Fields never restored, whatever the model: who may log in and do what.
@@ -43,7 +43,7 @@ class RestorableFields:
 
     def names_in(self, entry):
         """The restorable fields of a backup file's ``entry``, in its order."""
-        names = [column_field(column) for column in entry["fields"]]
+        names = [column_field(column) for column in entry.fields]
         return [name for name in names if self.allows(name)]
 
     def specs(self, names):
@@ -57,7 +57,7 @@ class RestorableFields:
                     key for key, _label in field._description_selection(self.env)
                 )
             specs.append(
-                FieldSpec(
+                RestoreField(
                     name=name,
                     type=field.type,
                     label=field._description_string(self.env),

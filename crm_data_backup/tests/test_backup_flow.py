@@ -92,7 +92,7 @@ class TestBackupFlow(BackupCommon):
             ]
             for row, want in zip(rows, expected, strict=True):
                 for i in props:
-                    row[i] = want[i]  # compared in test_backup_exporter
+                    row[i] = want[i]  # compared in test_engine_exporter
                 self.assertEqual(row, want, name)
         self.assertEqual(backup.record_count, total)
         custom_entry = archive.entry("x_gadget.csv")
