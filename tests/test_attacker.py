@@ -1274,3 +1274,30 @@ def test_next_backup_hint_over_rpc(server, users, admin, admin_b):
         ("AccessError",),
     )
     assert error, "a salesman read the backup frequency limit"
+
+
+RESTORE_MIXINS = (
+    "crm.backup.restore.plan",
+    "crm.backup.restore.confirm",
+    "crm.backup.restore.run",
+)
+
+
+@pytest.mark.parametrize("role", ("backup_admin", "backup_admin_b", "salesman"))
+@pytest.mark.parametrize("model", RESTORE_MIXINS)
+def test_restore_mixins_have_no_button_over_rpc(
+    model, role, server, users, done_restore, e2e_db, registry
+):
+    """The restore's concerns live in mixins; their work is private: the
+    form's buttons are crm.backup.restore's only, whoever calls the mixin."""
+    web = login(server, role, users)
+    for method in ("action_plan", "action_download_plan", "action_restore"):
+        with _attack(e2e_db, registry, f"{role}: {model}.{method}") as attack:
+            _keep_restore(attack, done_restore)
+            error = _refusal(
+                lambda method=method: web.call(model, method, [done_restore]),
+                ("AttributeError",),
+            )
+        assert error and "does not exist" in error.message, (
+            f"{role} called {model}.{method}"
+        )

@@ -520,3 +520,23 @@ class CrmBackupRestore(models.Model):
                         ", ".join(wrong.mapped("name")),
                     )
                 )
+
+    # --- the form's buttons --------------------------------------------------
+    # Here, not in the mixins that do the work: a public method of a mixin
+    # could be called by RPC on the mixin itself.
+
+    def action_plan(self):
+        """Check the backup file and compute what the restore would do."""
+        return self._plan()
+
+    def action_download_plan(self):
+        """The plan as an XLSX workbook."""
+        return self._download_plan()
+
+    def action_restore(self):
+        """Check the confirmations, then ask the user to re-authenticate."""
+        return self._open_identity_check("restore")
+
+    def action_undo(self):
+        """Put back the values the restore replaced (after re-authentication)."""
+        return self._open_identity_check("undo")

@@ -118,19 +118,10 @@ class CrmBackupRestoreConfirm(models.AbstractModel):
                 )
             )
 
-    def action_restore(self):
-        """Check the confirmations, then ask the user to re-authenticate."""
-        self.ensure_one()
-        self._check_ready("restore")
-        return self._open_identity_check("restore")
-
-    def action_undo(self):
-        """Put back the values the restore replaced (after re-authentication)."""
-        self.ensure_one()
-        self._check_ready("undo")
-        return self._open_identity_check("undo")
-
     def _open_identity_check(self, job):
+        """Once ready for ``job``, the identity check that queues it."""
+        self.ensure_one()
+        self._check_ready(job)
         wizard = self.env["crm.backup.restore.auth"].create(
             {"restore_id": self.id, "job": job}
         )

@@ -191,7 +191,7 @@ class CrmBackupRestorePlan(models.AbstractModel):
             return name
         return None
 
-    def action_plan(self):
+    def _plan(self):
         """Check the backup file and compute what the restore would do."""
         for restore in self:
             if restore.state not in ("draft", "planned", "failed"):
@@ -283,7 +283,7 @@ class CrmBackupRestorePlan(models.AbstractModel):
         """``value`` of the field of ``spec`` as the user reads it."""
         return PlanReport(self).display(spec, value, record, formatter)
 
-    def action_download_plan(self):
+    def _download_plan(self):
         """The plan as an XLSX workbook."""
         self.ensure_one()
         if self.state == "draft":
