@@ -1,14 +1,11 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import datetime
-import logging
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..engine.errors import _lt
-
-_logger = logging.getLogger(__name__)
 
 # marked for the translation export, translated where shown
 OBJECT_SINGULAR = {
