@@ -11,6 +11,7 @@ from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine.reader import BackupFileError, BackupReader
+from ..orm.notify import notify_requester, record_url
 from ..orm.offsite import (
     OffsiteError,
     OffsiteStore,
@@ -18,8 +19,7 @@ from ..orm.offsite import (
     parse_recipients,
     read_keep,
 )
-from .crm_backup_restore import _discard
-from .notify import notify_requester, record_url
+from .crm_backup_restore_plan import _discard
 
 _logger = logging.getLogger(__name__)
 
