@@ -13,6 +13,7 @@ from . import (
     crm_backup_restore_confirm,
     crm_backup_restore_run,
     crm_backup_restore,
+    crm_backup_restore_offsite,
     crm_backup_restore_line,
     ir_attachment,
     res_config_settings,

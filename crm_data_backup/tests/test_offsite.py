@@ -664,6 +664,60 @@ class TestOffsiteFetch(OffsiteCommon):
         )
         self.assertNotIn("identity", {row[0] for row in self.env.cr.fetchall()})
 
+    def test_encrypted_restore_asks_the_key_at_the_identity_step(self):
+        identity = pyrage.x25519.Identity.generate()
+        self.configure(recipients=str(identity.to_public()))
+        backup = self.copied_backup()
+        user = new_test_user(
+            self.env,
+            login="offsite_restorer",
+            password="Offsite-Restorer-9",
+            groups="base.group_user,base.group_partner_manager,"
+            "crm_data_backup.group_crm_backup_admin",
+        )
+        restore = self.fetch(backup, user=user, identity=str(identity))
+        self.assertEqual(restore.offsite_copy_path, backup.offsite_path)
+        self.assertEqual(restore.offsite_recipient, str(identity.to_public()))
+        contacts = self.env["crm.backup.object"].search([("key", "=", "contacts")])
+        phone = self.env["ir.model.fields"]._get("res.partner", "phone")
+        restore = restore.with_user(user)
+        restore.write({"object_id": contacts.id, "field_ids": [(6, 0, phone.ids)]})
+        restore.action_plan()
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        action = restore.action_restore()
+        wizard = (
+            self.env["crm.backup.restore.auth"].with_user(user).browse(action["res_id"])
+        )
+        self.assertTrue(wizard.needs_age_identity)
+        # the password alone is not enough, nor another key
+        wizard.write({"password": "Offsite-Restorer-9"})
+        self.assertIn("age private key", wizard.error)
+        stranger = pyrage.x25519.Identity.generate()
+        wizard.write({"password": "Offsite-Restorer-9", "age_identity": str(stranger)})
+        self.assertIn("not the private key", wizard.error)
+        wizard.write({"password": "wrong", "age_identity": str(identity)})
+        self.assertIn("Wrong password", wizard.error)
+        self.assertFalse(wizard.verified_date)
+        failures = self.audit("identity_failed").filtered(lambda e: e.user_id == user)
+        self.assertEqual(len(failures), 3)
+        wizard.write({"password": "Offsite-Restorer-9", "age_identity": str(identity)})
+        self.assertFalse(wizard.error)
+        self.assertTrue(wizard.verified_date)
+        wizard.action_confirm()
+        self.assertEqual(restore.state, "queued")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'crm_backup_restore_auth'"
+        )
+        self.assertNotIn("age_identity", {row[0] for row in self.env.cr.fetchall()})
+        # an unencrypted copy's restore asks the password only
+        self.configure(recipients="")
+        plain = self.fetch(self.copied_backup(), user=user)
+        self.assertFalse(plain.offsite_recipient)
+        with self.assertRaises(AccessError):
+            plain.with_user(user).write({"offsite_recipient": "age1forged"})
+
     def test_other_company_admin_cannot_fetch(self):
         backup = self.copied_backup()
         other = self.env["res.company"].sudo().create({"name": "Offsite Other Co"})

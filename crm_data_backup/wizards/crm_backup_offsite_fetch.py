@@ -142,6 +142,13 @@ class CrmBackupOffsiteFetch(models.TransientModel):
                 "upload_filename": copy["name"].removesuffix(".age"),
             }
         )
+        # the identity check before it runs asks for this key again
+        restore.sudo().write(
+            {
+                "offsite_copy_path": copy["path"],
+                "offsite_recipient": str(key.to_public()) if key else False,
+            }
+        )
         self.sudo().restore_id = restore
         self.env["crm.backup.audit"]._log(
             "offsite_fetched",

@@ -11,6 +11,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessDenied, AccessError
 from odoo.tools import SQL, sql
 
+from ..orm.offsite import OffsiteError, parse_identity
 from ..orm.request_lock import serialize_user_requests
 
 _logger = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ FAILURE_WINDOW_MINUTES = 10
 # The web client saves the wizard (checking the identity) just before it
 # calls the Confirm button: the check is good for a few minutes only.
 VERIFIED_MINUTES = 5
-SECRET_FIELDS = ("password", "totp_code")
+SECRET_FIELDS = ("password", "totp_code", "age_identity")
 
 
 class CrmBackupRestoreAuth(models.TransientModel):
@@ -72,6 +73,18 @@ class CrmBackupRestoreAuth(models.TransientModel):
         readonly=False,
         help="Your password (checked, never stored).",
     )
+    age_identity = fields.Char(
+        "age private key",
+        compute="_compute_secrets",
+        readonly=False,
+        help="The restore's file came from an encrypted off-site copy: the "
+        "private key (AGE-SECRET-KEY-1...) that decrypted it (checked, never "
+        "stored).",
+    )
+    needs_age_identity = fields.Boolean(
+        compute="_compute_needs_age_identity",
+        help="The restore's file came from an encrypted off-site copy.",
+    )
     error = fields.Char(readonly=True, help="Why the last attempt failed.")
     verified_date = fields.Datetime(
         "Verified On",
@@ -100,7 +113,14 @@ class CrmBackupRestoreAuth(models.TransientModel):
             wizard.auth_method = self._auth_method_of(self.env.user)
 
     def _compute_secrets(self):
-        self.totp_code = self.password = False
+        self.totp_code = self.password = self.age_identity = False
+
+    @api.depends("restore_id", "job")
+    def _compute_needs_age_identity(self):
+        for wizard in self:
+            wizard.needs_age_identity = wizard.job == "restore" and bool(
+                wizard.restore_id.sudo().offsite_recipient
+            )
 
     @api.model
     def _auth_method_of(self, user):
@@ -215,7 +235,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
         restore = self.restore_id
         restore._check_ready(self.job)
         method = self.auth_method
-        if method == "sso":
+        if method == "sso" and not self.needs_age_identity:
             return  # nothing to type: action_confirm grants directly
         if self._locked_out():
             _logger.info("Restore identity check locked for uid %s", self.env.uid)
@@ -226,8 +246,12 @@ class CrmBackupRestoreAuth(models.TransientModel):
         else:
             if method == "totp":
                 error = self._check_totp(secrets.get("totp_code"))
-            else:
+            elif method == "password":
                 error = self._check_password(secrets.get("password"))
+            else:
+                error = None
+            if not error and self.needs_age_identity:
+                error = self._check_age_identity(secrets.get("age_identity"))
             if error:
                 _logger.info("Restore identity check failed for uid %s", self.env.uid)
                 restore._audit("identity_failed", details=f"{self.job}: {method}")
@@ -238,6 +262,19 @@ class CrmBackupRestoreAuth(models.TransientModel):
             }
         )
 
+    def _check_age_identity(self, text):
+        """The private key matching the public key that decrypted the copy."""
+        if not text:
+            return _("Enter the age private key that decrypts this copy.")
+        try:
+            identity = parse_identity(text)
+        except OffsiteError as exc:
+            return exc.translated(self.env._)
+        expected = self.restore_id.sudo().offsite_recipient
+        if not hmac.compare_digest(str(identity.to_public()), expected):
+            return _("This is not the private key that decrypted the copy.")
+        return None
+
     def _is_verified(self):
         return self.verified_date and self.verified_date >= (
             fields.Datetime.now() - datetime.timedelta(minutes=VERIFIED_MINUTES)
@@ -247,7 +284,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
         """Queue the restore once the identity is confirmed (see write())."""
         self.ensure_one()
         restore = self.restore_id
-        if self.auth_method != "sso":
+        if self.auth_method != "sso" or self.needs_age_identity:
             if not self._is_verified():
                 # a restore that is not ready says so first
                 restore._check_ready(self.job)
@@ -266,6 +303,8 @@ class CrmBackupRestoreAuth(models.TransientModel):
             return _("The identity check expired: confirm it is you again.")
         if self.auth_method == "totp":
             return _("Enter the 6-digit code of your authenticator app.")
+        if self.auth_method == "sso":
+            return _("Enter the age private key that decrypts this copy.")
         return _("Enter your password.")
 
     def _retry(self, error):
