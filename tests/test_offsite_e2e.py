@@ -5,7 +5,6 @@ scheduled backup lands encrypted on SFTP, is verified, pruned by tiers and resto
 from there; the connection cut mid-upload and an unreachable server leave nothing
 partial as copied; the new fields and methods attacked over JSON-RPC."""
 
-import base64
 import contextlib
 import hashlib
 import io
@@ -237,14 +236,42 @@ def test_scheduled_backup_lands_encrypted_verified_pruned_and_restorable(
     assert remote.exists()
     assert _audit_count(e2e_db, "offsite_purged", backup_id=old_id) == 1
 
-    # restored from there: the copy, decrypted off the server, is a backup file a
-    # restore accepts (its plan reads every file)
-    flow = RestoreFlow(admin, password)
-    restore_id = flow.create(
-        "contacts", ["city"], upload=base64.b64encode(_decrypt(data)).decode()
+    # restored from there, as on the screens: the copy fetched and decrypted with
+    # the key for the plan, then the key asked again at the identity check
+    wizard_id = admin.call(
+        "crm.backup.offsite.fetch",
+        "create",
+        {"copy_path": copy["path"], "identity": str(IDENTITY)},
     )
+    action = admin.call("crm.backup.offsite.fetch", "action_fetch", [wizard_id])
+    restore_id = action["res_id"]
+    (contacts,) = admin.call("crm.backup.object", "search", [("key", "=", "contacts")])
+    city = admin.call(
+        "ir.model.fields",
+        "search",
+        [("model", "=", "res.partner"), ("name", "=", "city")],
+    )
+    admin.call(
+        "crm.backup.restore",
+        "write",
+        [restore_id],
+        {"object_id": contacts, "field_ids": [(6, 0, city)]},
+    )
+    flow = RestoreFlow(admin, password)
     flow.plan(restore_id)
-    flow.run(restore_id)
+    auth_id = flow.confirm(restore_id)
+    assert "age private key" in flow.answer(auth_id), "the password alone passed"
+    (values,) = admin.call(
+        "crm.backup.restore.auth",
+        "web_save",
+        [auth_id],
+        {"password": password, "age_identity": str(IDENTITY)},
+        specification={"error": {}, "age_identity": {}, "verified_date": {}},
+    )
+    assert not values["error"] and not values["age_identity"], values
+    assert values["verified_date"]
+    result = admin.call("crm.backup.restore.auth", "action_confirm", [auth_id])
+    assert result == {"type": "ir.actions.act_window_close"}, result
     assert wait_restore(e2e_db, restore_id) == "done"
 
 
@@ -588,7 +615,9 @@ def test_fetch_wizard_restore_is_server_owned(server, users, registry, e2e_db, c
         assert _refusal(traversal)
 
 
-def test_fetch_decrypts_with_the_key_typed_once(server, users, e2e_db, copied):
+def test_fetch_decrypts_with_the_key_typed_once(
+    server, users, registry, e2e_db, copied
+):
     """The backup admin restores from the encrypted copy: the key is used once and
     is in no table, file or log of the server afterwards (test_logs.py)."""
     path = _offsite(e2e_db, copied)["path"]
@@ -603,10 +632,27 @@ def test_fetch_decrypts_with_the_key_typed_once(server, users, e2e_db, copied):
     assert _audit_count(e2e_db, "offsite_fetched", restore_id=action["res_id"]) == 1
     with e2e_db.cursor() as cr:
         cr.execute(
-            "SELECT upload_filename FROM crm_backup_restore WHERE id = %s",
+            "SELECT upload_filename, offsite_recipient FROM crm_backup_restore"
+            " WHERE id = %s",
             [action["res_id"]],
         )
-        assert cr.fetchone()[0].endswith(".zip")
+        filename, recipient = cr.fetchone()
+    assert filename.endswith(".zip")
+    # what the identity check will ask the private key of: the public key only
+    assert recipient == str(IDENTITY.to_public())
+    with _attack(e2e_db, registry, "forge the key a restore asks for") as attack:
+        attack.keep("the restore", "crm_backup_restore", "id = %s", action["res_id"])
+        for vals in (
+            {"offsite_recipient": str(pyrage.x25519.Identity.generate().to_public())},
+            {"offsite_recipient": False},
+            {"offsite_copy_path": "../../etc/passwd"},
+        ):
+            assert _refusal(
+                lambda vals=vals: web.call(
+                    "crm.backup.restore", "write", [action["res_id"]], vals
+                ),
+                ("AccessError", "UserError", "ValidationError"),
+            )
 
 
 @pytest.fixture

@@ -82,6 +82,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
         "stored).",
     )
     needs_age_identity = fields.Boolean(
+        "Needs the age private key",
         compute="_compute_needs_age_identity",
         help="The restore's file came from an encrypted off-site copy.",
     )
