@@ -1,6 +1,7 @@
 from . import (
     base,
     crm_backup_server_owned,
+    crm_backup_secret_input,
     crm_backup_age_identity,
     crm_backup_live,
     crm_backup_job,

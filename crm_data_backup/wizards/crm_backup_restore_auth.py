@@ -34,8 +34,9 @@ class CrmBackupRestoreAuth(models.TransientModel):
     """
 
     _name = "crm.backup.restore.auth"
-    _inherit = ["crm.backup.server.owned"]
+    _inherit = ["crm.backup.server.owned", "crm.backup.secret.input"]
     _description = "Confirm Identity Before Restore"
+    _secret_fields = SECRET_FIELDS
     # error and verified_date are the server's; restore_id and job are set
     # once, when the wizard is created.
     _user_fields = frozenset({"restore_id", "job", *SECRET_FIELDS})
@@ -133,23 +134,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
             return "sso"
         return "password"
 
-    # --- the secrets never reach the ORM ---------------------------------
-
-    @staticmethod
-    def _pop_secrets(vals):
-        """The password or code given in ``vals`` (removed from it), or None."""
-        given = {name: vals.pop(name) for name in SECRET_FIELDS if name in vals}
-        return given or None
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        vals_list = [dict(vals) for vals in vals_list]
-        given = [self._pop_secrets(vals) for vals in vals_list]
-        wizards = super().create(vals_list)
-        for wizard, secrets in zip(wizards, given, strict=True):
-            if secrets:
-                wizard._verify(secrets)
-        return wizards
+    # --- the secrets never reach the ORM (crm.backup.secret.input) -------
 
     def write(self, vals):
         self._check_user_values(vals)  # pylint: disable=no-member
@@ -157,13 +142,10 @@ class CrmBackupRestoreAuth(models.TransientModel):
             raise AccessError(
                 self.env._("An identity check stays on its restore and job.")
             )
-        vals = dict(vals)
-        secrets = self._pop_secrets(vals)
-        result = super().write(vals) if vals else True
-        if secrets:
-            for wizard in self:
-                wizard._verify(secrets)
-        return result
+        return super().write(vals)
+
+    def _use_secrets(self, secrets):
+        self._verify(secrets)
 
     # --- the identity check ----------------------------------------------
 
