@@ -297,7 +297,13 @@ def markdown(results):
         )
         + ").",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; "
-        f"PostgreSQL {m['postgresql']}; Python {m['python']}; Odoo 18.0.",
+        f"PostgreSQL {m['postgresql']}; Python {m['python']}; Odoo 18.0"
+        + (
+            f"; load average {results['load_average']:.1f} at the start (the "
+            "machine is shared: a load above its cores slows every measurement)."
+            if "load_average" in results
+            else "."
+        ),
         "",
         "Each measurement runs in a fresh process on the same database; peak RSS "
         "growth is the peak resident memory of that process during the measurement, "
