@@ -606,6 +606,8 @@ class CrmBackup(models.Model):
             ),
         )
         self._announce_done()
+        # compared with the previous backup: mass changes raise an alert
+        self._check_mass_changes()  # pylint: disable=no-member
 
     def _attach_file(self, path, size):
         Attachment = self.env["ir.attachment"].sudo()

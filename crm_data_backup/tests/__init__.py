@@ -26,3 +26,4 @@ from . import test_trust
 from . import test_xss_tour
 from . import test_live
 from . import test_live_tour
+from . import test_compare
