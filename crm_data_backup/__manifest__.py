@@ -25,6 +25,7 @@
         "wizards/crm_backup_restore_auth_views.xml",
         "views/menus.xml",
         "views/crm_backup_compare_views.xml",
+        "wizards/crm_backup_history_views.xml",
         "data/crm_backup_object_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",

@@ -30,7 +30,7 @@ DELETED = "deleted"
 CHANGED = "changed"
 
 
-def _encode(ftype, value):
+def encode(ftype, value):
     """A parsed cell as JSON, one form per value (see ``decode``)."""
     value = normalize(ftype, value)
     if isinstance(value, frozenset):
@@ -96,7 +96,7 @@ class RowSpool:
         """Spool ``(xmlid, {field: parsed value})`` rows; returns self."""
         batch = []
         for xmlid, values in rows:
-            data = [_encode(ftype, values.get(name)) for name, ftype in self.fields]
+            data = [encode(ftype, values.get(name)) for name, ftype in self.fields]
             batch.append((xmlid, json.dumps(data, separators=(",", ":"))))
             if len(batch) >= SPOOL_BATCH:
                 self._insert(batch)

@@ -76,6 +76,7 @@ CHOICE_FIELDS = frozenset(
         "acknowledge_foreign",
         "recreate_deleted",
         "fast_mode",
+        "record_xmlid",
     }
 )
 # Where the choices can still change: before the identity check.
@@ -466,6 +467,11 @@ class CrmBackupRestore(models.Model):
         "Restore from another database",
         help="I know this backup comes from another database and want its values "
         "written here anyway.",
+    )
+    record_xmlid = fields.Char(
+        "Only the record",
+        help="External ID of the one record restored (from its history); empty: "
+        "every record of the object.",
     )
     recreate_deleted = fields.Boolean(
         "Recreate deleted records",
@@ -1014,6 +1020,12 @@ class CrmBackupRestore(models.Model):
             recreate_specs = self._field_specs(available)
         types = {s.name: s.type for s in (recreate_specs or specs)}
         domain = [] if self.object_id.is_custom else self.object_id._get_domain()
+        if self.record_xmlid:
+            # one record: nothing else is created since, or changed
+            found = _LiveRecords(self.env, self.model_name, []).resolve(
+                self.model_name, [self.record_xmlid]
+            )
+            domain = domain + [("id", "=", found.get(self.record_xmlid, 0))]
         live = _LiveRecords(self.env, self.model_name, domain)
         name_field = self._name_column(entry)
         planner = Planner(
@@ -1029,7 +1041,10 @@ class CrmBackupRestore(models.Model):
         read_types = {name_field: Model._fields[name_field].type} if name_field else {}
         read_types.update(types)
         try:
-            plan = planner.plan(reader.iter_rows(entry, read_types), on_batch=on_batch)
+            rows = reader.iter_rows(entry, read_types)
+            if self.record_xmlid:
+                rows = (row for row in rows if row[0] == self.record_xmlid)
+            plan = planner.plan(rows, on_batch=on_batch)
         except BackupFileError as exc:
             raise UserError(exc.translated(self.env._)) from None
         return plan, specs, types
@@ -1093,6 +1108,8 @@ class CrmBackupRestore(models.Model):
             self.fast_mode,
             self.acknowledge_foreign,
         ]
+        if self.record_xmlid:
+            choices.append(self.record_xmlid)
         return hashlib.sha256(json.dumps(choices).encode()).hexdigest()
 
     def _summary_text(self, plan):

@@ -279,3 +279,67 @@ class TestAlerts(BackupCommon):
             (line.deleted_count, line.changed_count, line.added_count), (5, 60, 40)
         )
         self.assertFalse(self.alert_messages(second))
+
+
+class TestHistory(BackupCommon):
+    def history(self, record):
+        action = (
+            self.env["crm.backup.history"]
+            .with_context(active_model=record._name, active_id=record.id)
+            .action_open()
+        )
+        return self.env["crm.backup.history"].browse(action["res_id"])
+
+    def test_history_lists_values_and_restores_one_record(self):
+        company = self.data["company"]
+        other = self.env["res.partner"].create(
+            {"name": "Other Co", "is_company": True, "city": "Gent"}
+        )
+        first = self.make_backup()
+        company.write({"city": "Namur"})
+        second = self.make_backup()
+        company.write({"city": "Liège", "website": False})
+        other.write({"city": "Brugge"})
+        fresh = self.env["res.partner"].create({"name": "Not backed up"})
+        history = self.history(company)
+        lines = history.line_ids.sorted(lambda line: -line.backup_id.id)
+        self.assertEqual(lines.backup_id, second | first)
+        self.assertTrue(all(lines.mapped("found")))
+        # differences from today, highlighted
+        self.assertEqual(lines.mapped("differ_count"), [2, 2])
+        self.assertEqual(
+            set(lines[1].differ_field_names.split(",")), {"city", "website"}
+        )
+        self.assertIn("Bruxelles", lines[1].values_html)
+        self.assertIn("Liège", lines[1].values_html)
+        self.assertIn("o_crm_history_differs", lines[1].values_html)
+        # a record no backup holds
+        self.assertFalse(any(self.history(fresh).line_ids.mapped("found")))
+        # restore the city of this record only, from the first backup
+        action = lines[1].action_restore()
+        restore = (
+            self.env["crm.backup.restore"].with_context(**action["context"]).create({})
+        )
+        self.assertTrue(restore.record_xmlid)
+        restore.field_ids = restore.field_ids.filtered(lambda f: f.name == "city")
+        restore.action_plan()
+        self.assertEqual(
+            (restore.backup_record_count, restore.change_record_count), (1, 1)
+        )
+        self.assertEqual(restore.created_since_count, 0)
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        restore._grant_execution("restore")
+        restore._queue("restore")
+        restore._execute_restore()
+        self.assertEqual(restore.state, "done")
+        self.assertEqual(company.city, "Bruxelles")
+        self.assertFalse(company.website)
+        self.assertEqual(other.city, "Brugge")
+
+    def test_history_refuses_what_is_not_backed_up(self):
+        self.make_backup()
+        for model, res_id in (("res.users", self.env.uid), ("res.partner", 99999999)):
+            with self.assertRaises(UserError):
+                self.env["crm.backup.history"].with_context(
+                    active_model=model, active_id=res_id
+                ).action_open()

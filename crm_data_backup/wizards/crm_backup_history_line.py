@@ -1,0 +1,81 @@
+# Copyright 2026 crm_data_backup contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class CrmBackupHistoryLine(models.TransientModel):
+    """The record in one backup: its values there and today."""
+
+    _name = "crm.backup.history.line"
+    _description = "CRM Backup: a record in one backup"
+    _order = "backup_id desc"
+
+    history_id = fields.Many2one(
+        "crm.backup.history", required=True, ondelete="cascade", index=True
+    )
+    backup_id = fields.Many2one(
+        "crm.backup", readonly=True, ondelete="cascade", help="The backup."
+    )
+    backup_date = fields.Datetime(
+        related="backup_id.done_date", string="Backup date", help="When it was made."
+    )
+    object_id = fields.Many2one(
+        "crm.backup.object", readonly=True, help="The object the record belongs to."
+    )
+    found = fields.Boolean(
+        "In the backup", readonly=True, help="The backup holds the record."
+    )
+    xmlid = fields.Char(
+        "External ID", readonly=True, help="The record's external ID in the backup."
+    )
+    differ_count = fields.Integer(
+        "Values that differ", readonly=True, help="Values that differ from today's."
+    )
+    differ_field_names = fields.Char(
+        readonly=True, help="Technical names of the fields that differ from today."
+    )
+    values_html = fields.Html(
+        "Values",
+        sanitize=False,
+        readonly=True,
+        help="The record's values in the backup and today; those that differ "
+        "are highlighted.",
+    )
+
+    def action_restore(self):
+        """Open a restore of this record only, from this backup, the fields
+        that differ chosen: plan, confirmation, identity check and audit as
+        for any restore."""
+        self.ensure_one()
+        if not self.found:
+            raise UserError(self.env._("The backup does not hold this record."))
+        self.backup_id.check_access("read")
+        obj = self.object_id
+        Restore = self.env["crm.backup.restore"]
+        probe = Restore.new({"object_id": obj.id})
+        names = [
+            name
+            for name in (self.differ_field_names or "").split(",")
+            if name and probe._field_restorable(name)
+        ]
+        field_ids = (
+            self.env["ir.model.fields"]
+            .sudo()
+            .search([("model", "=", obj.model_name), ("name", "in", names)])
+            .ids
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.backup.restore",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_source": "backup",
+                "default_backup_id": self.backup_id.id,
+                "default_object_id": obj.id,
+                "default_field_ids": [fields.Command.set(field_ids)],
+                "default_record_xmlid": self.xmlid,
+            },
+        }
