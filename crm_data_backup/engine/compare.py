@@ -18,6 +18,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 
+from .errors import BackupFileError, _lt
 from .planner import normalize, same
 
 SAMPLE_SIZE = 20
@@ -30,15 +31,40 @@ DELETED = "deleted"
 CHANGED = "changed"
 
 
+def _text(value):
+    return value or False
+
+
+def _many2many(value):
+    return sorted(value or ())
+
+
+def _binary(value):
+    return normalize("binary", value)
+
+
+def _date(value):
+    # a datetime is a date too: its isoformat keeps the time
+    return value.isoformat() if value else False
+
+
+# One encoder per field type, as planner.normalize compares values, in a form
+# JSON keeps (see ``decode``); looked up once per field, not per value.
+ENCODERS = {
+    "boolean": bool,
+    "integer": lambda value: int(value or 0),
+    "float": lambda value: float(value or 0.0),
+    "monetary": lambda value: float(value or 0.0),
+    "many2many": _many2many,
+    "date": _date,
+    "datetime": _date,
+    "binary": _binary,
+}
+
+
 def encode(ftype, value):
     """A parsed cell as JSON, one form per value (see ``decode``)."""
-    value = normalize(ftype, value)
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, datetime.date):
-        # a datetime is a date too: its isoformat keeps the time
-        return value.isoformat()
-    return value
+    return ENCODERS.get(ftype, _text)(value)
 
 
 def decode(ftype, value):
@@ -71,9 +97,10 @@ class RowSpool:
     """The rows of one side in a temporary SQLite file, read back sorted by
     external ID; the file is deleted on close."""
 
-    def __init__(self, fields, directory=None):
+    def __init__(self, fields, directory=None, name=""):
         # fields: (name, type) pairs, the order values are stored in
         self.fields = list(fields)
+        self.name = name  # of the file spooled, for errors
         handle, self.path = tempfile.mkstemp(
             prefix="crmbackupcmp_", suffix=".sqlite", dir=directory
         )
@@ -86,18 +113,19 @@ class RowSpool:
             f"cache_size = -{SPOOL_CACHE_KIB}",
         ):
             self.db.execute(f"PRAGMA {pragma}")
-        self.db.execute(
-            "CREATE TABLE row (xmlid TEXT PRIMARY KEY, data TEXT NOT NULL) "
-            "WITHOUT ROWID"
-        )
+        # appended as they come; sorted once when read (SQLite's external
+        # merge sort: faster than a B-tree kept sorted by random inserts)
+        self.db.execute("CREATE TABLE row (xmlid TEXT NOT NULL, data TEXT NOT NULL)")
         self.count = 0
 
     def add(self, rows):
         """Spool ``(xmlid, {field: parsed value})`` rows; returns self."""
+        encoders = [(name, ENCODERS.get(ftype, _text)) for name, ftype in self.fields]
+        dumps = json.JSONEncoder(separators=(",", ":")).encode
         batch = []
         for xmlid, values in rows:
-            data = [encode(ftype, values.get(name)) for name, ftype in self.fields]
-            batch.append((xmlid, json.dumps(data, separators=(",", ":"))))
+            data = [encoder(values.get(name)) for name, encoder in encoders]
+            batch.append((xmlid, dumps(data)))
             if len(batch) >= SPOOL_BATCH:
                 self._insert(batch)
                 batch = []
@@ -107,17 +135,27 @@ class RowSpool:
 
     def _insert(self, batch):
         # a side lists each external ID once (the reader checks backups)
-        self.db.executemany("INSERT OR REPLACE INTO row VALUES (?, ?)", batch)
+        self.db.executemany("INSERT INTO row VALUES (?, ?)", batch)
         self.count += len(batch)
 
     def __iter__(self):
-        """``(xmlid, [value per field])`` sorted by external ID (code points:
-        SQLite compares the UTF-8 bytes, which sort the same way)."""
+        """``(xmlid, JSON list of the values)`` sorted by external ID (code points:
+        SQLite compares the UTF-8 bytes, which sort the same way). An external
+        ID given twice is an error, found here: sorted, they are neighbours."""
         self.db.commit()
-        for xmlid, data in self.db.execute(
-            "SELECT xmlid, data FROM row ORDER BY xmlid"
-        ):
-            yield xmlid, json.loads(data)
+        previous = None
+        query = "SELECT xmlid, data FROM row ORDER BY xmlid"
+        for xmlid, data in self.db.execute(query):
+            if xmlid == previous:
+                raise BackupFileError(
+                    _lt("External ID %(xmlid)r appears twice in %(name)r."),
+                    "value",
+                    xmlid=xmlid,
+                    name=self.name,
+                )
+            previous = xmlid
+            # still JSON: equal texts are equal values, decoded only if not
+            yield xmlid, data
 
     def close(self):
         self.db.close()
@@ -152,15 +190,24 @@ class Comparer:
             if new is None or (old is not None and old[0] < new[0]):
                 diff.deleted += 1
                 if on_difference:
-                    on_difference(DELETED, old[0], old[1], None, ())
+                    on_difference(DELETED, old[0], json.loads(old[1]), None, ())
                 old = next(left, None)
             elif old is None or new[0] < old[0]:
                 diff.added += 1
                 if on_difference:
-                    on_difference(ADDED, new[0], None, new[1], ())
+                    on_difference(ADDED, new[0], None, json.loads(new[1]), ())
                 new = next(right, None)
             else:
-                self._compare_record(diff, old[0], old[1], new[1], on_difference)
+                if old[1] == new[1]:
+                    diff.unchanged += 1
+                else:
+                    self._compare_record(
+                        diff,
+                        old[0],
+                        json.loads(old[1]),
+                        json.loads(new[1]),
+                        on_difference,
+                    )
                 old, new = next(left, None), next(right, None)
         return diff
 
@@ -189,11 +236,13 @@ class Comparer:
 
 def compare_rows(fields, rows_from, rows_to, on_difference=None, **options):
     """Compare two iterables of ``(xmlid, {field: parsed value})`` on
-    ``fields`` ((name, type) pairs); returns an ObjectDiff."""
+    ``fields`` ((name, type) pairs); returns an ObjectDiff. ``names``: of the
+    two sides, for errors."""
     directory = options.pop("directory", None)
+    name_from, name_to = options.pop("names", ("", ""))
     with (
-        RowSpool(fields, directory) as spool_from,
-        RowSpool(fields, directory) as spool_to,
+        RowSpool(fields, directory, name_from) as spool_from,
+        RowSpool(fields, directory, name_to) as spool_to,
     ):
         spool_from.add(rows_from)
         spool_to.add(rows_to)

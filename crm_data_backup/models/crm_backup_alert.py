@@ -17,10 +17,14 @@ class CrmBackup(models.Model):
         help="Many records were deleted or changed since the previous backup.",
     )
     alert_summary = fields.Text(
-        readonly=True, copy=False, help="What the alert found, per object."
+        "Alert summary",
+        readonly=True,
+        copy=False,
+        help="What the alert found, per object.",
     )
     alert_compare_id = fields.Many2one(
         "crm.backup.compare",
+        "Comparison with the previous backup",
         readonly=True,
         copy=False,
         ondelete="set null",

@@ -2,7 +2,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import base64
 import contextlib
-import datetime
 import logging
 import os
 import tempfile
@@ -81,7 +80,9 @@ class CrmBackupCompare(models.Model):
         readonly=True,
         help="Compared: the counts below are up to date.",
     )
-    compare_date = fields.Datetime(readonly=True, help="When the comparison ran.")
+    compare_date = fields.Datetime(
+        "Compared on", readonly=True, help="When the comparison ran."
+    )
     line_ids = fields.One2many(
         "crm.backup.compare.line",
         "compare_id",
@@ -107,7 +108,9 @@ class CrmBackupCompare(models.Model):
         help="Every difference, one row per record added or deleted and per "
         "value changed.",
     )
-    difference_filename = fields.Char(readonly=True)
+    difference_filename = fields.Char(
+        "Differences file name", readonly=True, help="Name of the workbook."
+    )
 
     @api.depends("backup_from_id", "backup_to_id", "object_id")
     def _compute_name(self):
@@ -130,7 +133,15 @@ class CrmBackupCompare(models.Model):
             self._check_backups()
             # counts of other choices: compare again
             self.line_ids.sudo().unlink()
-            self.sudo().write({"state": "draft", "difference_file": False})
+            self.sudo().write(
+                {
+                    "state": "draft",
+                    "difference_file": False,
+                    "added_count": 0,
+                    "deleted_count": 0,
+                    "changed_count": 0,
+                }
+            )
         return result
 
     def _check_backups(self):
@@ -250,13 +261,20 @@ class CrmBackupCompare(models.Model):
                     cmp_fields = compared_fields(Model, entry["fields"], header)
                     types = dict(cmp_fields)
                     try:
-                        rows_from = old.iter_rows(entry, types)
+                        # external IDs given twice are found by the comparer
+                        rows_from = old.iter_rows(entry, types, unique=False)
                         if new:
-                            rows_to = new.iter_rows(other, types)
+                            rows_to = new.iter_rows(other, types, unique=False)
                         else:
                             rows_to = live_rows(live_env, obj, target, cmp_fields)
                         writer = _DiffWriter(book, key, cmp_fields, Model, self.env)
-                        diff = compare_rows(cmp_fields, rows_from, rows_to, writer)
+                        diff = compare_rows(
+                            cmp_fields,
+                            rows_from,
+                            rows_to,
+                            writer,
+                            names=(entry["name"], other["name"] if new else key),
+                        )
                     except BackupFileError as exc:
                         raise UserError(exc.translated(self.env._)) from None
                     lines.append(self._line_values(obj, entry["model"], diff))
@@ -298,7 +316,7 @@ class CrmBackupCompare(models.Model):
 
     # --- display -----------------------------------------------------------
 
-    def _resolve(self, ftype, field, value):
+    def _resolve(self, ftype, value):
         """A spooled value as the ORM holds it (ids for relations), for the
         formatter; a related record gone is shown by its external ID."""
         value = decode(ftype, value)
@@ -318,11 +336,9 @@ class CrmBackupCompare(models.Model):
         return (ids[0] if ftype == "many2one" else frozenset(ids)), None
 
     def _display(self, show, field, value):
-        shown, raw = self._resolve(field.type, field, value)
+        shown, raw = self._resolve(field.type, value)
         if raw is not None:
             return raw
-        if field.type == "datetime" and isinstance(shown, str):
-            shown = datetime.datetime.fromisoformat(shown)
         return show(field, shown) or self.env._("(empty)")
 
     def _details_html(self, model_name, diff):

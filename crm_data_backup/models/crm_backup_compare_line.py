@@ -33,7 +33,7 @@ class CrmBackupCompareLine(models.Model):
         "Unchanged", help="Records in both sides with the same values."
     )
     changed_field_names = fields.Char(
-        help="Technical names of the fields with a changed value."
+        "Changed fields", help="Technical names of the fields with a changed value."
     )
     details_html = fields.Html(
         "Details",

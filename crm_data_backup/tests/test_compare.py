@@ -12,6 +12,8 @@ import openpyxl
 from odoo import Command
 from odoo.exceptions import UserError
 
+from ..engine.compare import compare_rows
+from ..engine.errors import BackupFileError
 from ..orm.compare_sources import IGNORED_FIELDS, compared_fields
 from .common import BackupCommon, export_cells, set_backup_params
 
@@ -197,6 +199,16 @@ class TestCompare(BackupCommon):
         self.assertEqual(restore.field_ids.mapped("name"), ["city"])
         restore.action_plan()
         self.assertEqual(restore.change_record_count, 1)
+
+    def test_external_id_given_twice_refused(self):
+        # the reader leaves this check to the comparer (no set of every ID)
+        rows = [("m.a", {"name": "A"}), ("m.b", {"name": "B"}), ("m.a", {"name": "C"})]
+        with self.assertRaisesRegex(
+            BackupFileError, "'m.a' appears twice in 'old.csv'"
+        ):
+            compare_rows([("name", "char")], rows, [], names=("old.csv", "new.csv"))
+        diff = compare_rows([("name", "char")], rows[:2], rows[1:2])
+        self.assertEqual((diff.deleted, diff.unchanged), (1, 1))
 
     def test_unusable_backup_refused(self):
         first = self.make_backup()

@@ -21,9 +21,15 @@ class CrmBackupHistory(models.TransientModel):
     _name = "crm.backup.history"
     _description = "CRM Backup: a record's history"
 
-    res_model = fields.Char(required=True, readonly=True, help="Model of the record.")
-    res_id = fields.Integer(required=True, readonly=True, help="Id of the record.")
-    record_name = fields.Char(readonly=True, help="The record, as it is named today.")
+    res_model = fields.Char(
+        "Model", required=True, readonly=True, help="Model of the record."
+    )
+    res_id = fields.Integer(
+        "Record ID", required=True, readonly=True, help="Id of the record."
+    )
+    record_name = fields.Char(
+        "Record", readonly=True, help="The record, as it is named today."
+    )
     line_ids = fields.One2many(
         "crm.backup.history.line",
         "history_id",

@@ -12,7 +12,12 @@ class CrmBackupHistoryLine(models.TransientModel):
     _order = "backup_id desc"
 
     history_id = fields.Many2one(
-        "crm.backup.history", required=True, ondelete="cascade", index=True
+        "crm.backup.history",
+        "History",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The record's history this line belongs to.",
     )
     backup_id = fields.Many2one(
         "crm.backup", readonly=True, ondelete="cascade", help="The backup."
@@ -33,7 +38,9 @@ class CrmBackupHistoryLine(models.TransientModel):
         "Values that differ", readonly=True, help="Values that differ from today's."
     )
     differ_field_names = fields.Char(
-        readonly=True, help="Technical names of the fields that differ from today."
+        "Differing fields",
+        readonly=True,
+        help="Technical names of the fields that differ from today.",
     )
     values_html = fields.Html(
         "Values",
