@@ -324,3 +324,94 @@ def test_backup_admin_acknowledges_the_alert(server, users, setup, e2e_db):
         lambda: admin.call("crm.backup", "action_acknowledge_alert", [setup["newer"]]),
         ("UserError",),
     )
+
+
+@pytest.fixture(scope="module")
+def history(server, users, registry, setup):
+    """The history of a contact, opened over RPC by company A's backup admin."""
+    with environment(registry, commit=True) as env:
+        partner = env["res.partner"].create({"name": "E2E history contact"})
+    admin = _api(server, users, "backup_admin")
+    action = admin.call(
+        "crm.backup.history",
+        "action_open",
+        context={"active_model": "res.partner", "active_id": partner.id},
+    )
+    (found,) = admin.call(
+        "crm.backup.history", "read", [action["res_id"]], ["line_ids", "res_id"]
+    )
+    assert found["res_id"] == partner.id
+    assert found["line_ids"], "the history lists no backup"
+    return {"id": action["res_id"], "line": found["line_ids"][0], "partner": partner.id}
+
+
+def test_history_is_its_opener_s_only(server, users, history, e2e_db):
+    admin = _api(server, users, "backup_admin")
+    other = _api(server, users, "backup_admin_b")
+    salesman = _api(server, users, "salesman")
+    before = _rows(e2e_db, "crm_backup_history_line", "TRUE")
+    context = {"active_model": "res.partner", "active_id": history["partner"]}
+    attempts = {
+        # the server writes histories: never the client
+        "admin writes history": (
+            admin,
+            ("crm.backup.history", "write", [history["id"]], {"res_id": 1}),
+        ),
+        "admin creates history": (
+            admin,
+            ("crm.backup.history", "create", {"res_model": "res.users", "res_id": 1}),
+        ),
+        "admin forges a line": (
+            admin,
+            (
+                "crm.backup.history.line",
+                "create",
+                {"history_id": history["id"], "values_html": "<script>x</script>"},
+            ),
+        ),
+        "admin rewrites a line": (
+            admin,
+            ("crm.backup.history.line", "write", [history["line"]], {"xmlid": "x.y"}),
+        ),
+        "company B reads it": (
+            other,
+            ("crm.backup.history.line", "read", [history["line"]], ["values_html"]),
+        ),
+        "company B restores from it": (
+            other,
+            ("crm.backup.history.line", "action_restore", [history["line"]]),
+        ),
+        "salesman reads it": (
+            salesman,
+            ("crm.backup.history.line", "read", [history["line"]], ["values_html"]),
+        ),
+        "salesman opens a history": (
+            salesman,
+            ("crm.backup.history", "action_open"),
+        ),
+    }
+    for name, (api, (model, method, *args)) in attempts.items():
+        kwargs = {"context": context} if method == "action_open" else {}
+        error = _refused(
+            lambda a=api, m=model, f=method, r=args, k=kwargs: a.call(m, f, *r, **k)
+        )
+        assert error, f"{name}: not refused"
+    assert _rows(e2e_db, "crm_backup_history_line", "TRUE") == before
+
+
+def test_history_refuses_crafted_targets(server, users, history):
+    admin = _api(server, users, "backup_admin")
+    for context in (
+        {"active_model": "res.users", "active_id": 1},
+        {"active_model": "ir.config_parameter", "active_id": 1},
+        {"active_model": "res.partner", "active_id": 99999999},
+        {"active_model": "res.partner", "active_id": "1 OR 1=1"},
+        {},
+    ):
+        error = _refused(
+            lambda c=context: admin.call(
+                "crm.backup.history", "action_open", context=c
+            ),
+            ("UserError", "AccessError"),
+        )
+        assert error, f"a history was opened for {context}"

@@ -42,6 +42,8 @@ class CrmBackupHistory(models.TransientModel):
         """The history of the record the context names (``active_model``,
         ``active_id``: the form the "Backups" button is on), made here: its
         values are the server's, never the client's."""
+        # backup administrators only (a method is callable by anyone over RPC)
+        self.check_access("read")
         model = self.env.context.get("active_model")
         res_id = self.env.context.get("active_id")
         if not isinstance(model, str) or not isinstance(res_id, int):
