@@ -11,6 +11,7 @@ import openpyxl
 
 from odoo import Command
 from odoo.exceptions import UserError
+from odoo.tests import new_test_user
 
 from ..engine.compare import compare_rows
 from ..engine.errors import BackupFileError
@@ -294,6 +295,15 @@ class TestAlerts(BackupCommon):
 
 
 class TestHistory(BackupCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env,
+            login="history_salesman",
+            groups="sales_team.group_sale_salesman,helpdesk_mgmt.group_helpdesk_user",
+        )
+
     def history(self, record):
         action = (
             self.env["crm.backup.history"]
@@ -347,6 +357,22 @@ class TestHistory(BackupCommon):
         self.assertEqual(company.city, "Bruxelles")
         self.assertFalse(company.website)
         self.assertEqual(other.city, "Brugge")
+
+    def test_backups_button_for_backup_admins_only(self):
+        # tickets (an app the addon does not depend on) get it too
+        for model in ("res.partner", "crm.lead", "product.template", "helpdesk.ticket"):
+            for user, shown in (
+                (self.env.ref("base.user_admin"), True),
+                (self.salesman, False),
+            ):
+                arch = (
+                    self.env[model]
+                    .with_user(user)
+                    .get_views([(False, "form")])["views"]["form"]["arch"]
+                )
+                self.assertEqual(
+                    "o_crm_backup_history" in arch, shown, (model, user.login)
+                )
 
     def test_history_refuses_what_is_not_backed_up(self):
         self.make_backup()

@@ -10,6 +10,15 @@ from ..engine.reader import BackupFileError
 from ..models.formatting import ValueFormatter
 from ..orm.compare_sources import compared_fields, live_header, live_rows
 
+# Forms of apps the addon does not depend on that get the "Backups" button
+# once installed: their view's external ID -> name of the view adding it.
+OPTIONAL_FORMS = {"helpdesk_mgmt.ticket_view_form": "ticket_view_form_backups"}
+BUTTON = (
+    '<div name="button_box" position="inside"><button name="%s" type="action" '
+    'class="oe_stat_button o_crm_backup_history" icon="fa-history" '
+    'string="Backups" groups="crm_data_backup.group_crm_backup_admin"/></div>'
+)
+
 # Backups read for one record's history, the most recent first: each is read
 # whole (its files are ordered by id, not by external ID).
 HISTORY_BACKUPS = 10
@@ -36,6 +45,55 @@ class CrmBackupHistory(models.TransientModel):
         readonly=True,
         help="One line per backup, the most recent first.",
     )
+
+    def _register_hook(self):
+        super()._register_hook()
+        self._add_optional_buttons()
+
+    @api.model
+    def _add_optional_buttons(self):
+        """The "Backups" button on the forms of optional apps (tickets): a
+        view of this addon made when the app is there (a data file cannot
+        name a view of a module it does not depend on)."""
+        action = self.env.ref(
+            "crm_data_backup.crm_backup_history_open_action", raise_if_not_found=False
+        )
+        for parent_xmlid, name in OPTIONAL_FORMS.items():
+            parent = self.env.ref(parent_xmlid, raise_if_not_found=False)
+            xmlid = f"crm_data_backup.{name}"
+            if (
+                not action
+                or not parent
+                or self.env.ref(xmlid, raise_if_not_found=False)
+            ):
+                continue
+            view = (
+                self.env["ir.ui.view"]
+                .sudo()
+                .create(
+                    {
+                        "name": f"{parent.model}.form.crm_data_backup",
+                        "model": parent.model,
+                        "inherit_id": parent.id,
+                        "arch": BUTTON % action.id,
+                    }
+                )
+            )
+            # the addon's own: removed with it (and with the app, by its parent;
+            # the app installed again, its stale external ID goes first)
+            Data = self.env["ir.model.data"].sudo()
+            Data.search(
+                [("module", "=", "crm_data_backup"), ("name", "=", name)]
+            ).unlink()
+            Data.create(
+                {
+                    "module": "crm_data_backup",
+                    "name": name,
+                    "model": "ir.ui.view",
+                    "res_id": view.id,
+                    "noupdate": True,
+                }
+            )
 
     @api.model
     def action_open(self):
