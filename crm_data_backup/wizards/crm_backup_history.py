@@ -79,6 +79,15 @@ class CrmBackupHistory(models.TransientModel):
                     }
                 )
             )
+            # its label in every language (the addon's own translation)
+            view.update_field_translations(
+                "arch_db",
+                {
+                    code: {"Backups": self.with_context(lang=code).env._("Backups")}
+                    for code, _name in self.env["res.lang"].get_installed()
+                    if code != "en_US"
+                },
+            )
             # the addon's own: removed with it (and with the app, by its parent;
             # the app installed again, its stale external ID goes first)
             Data = self.env["ir.model.data"].sudo()
