@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import environment, login, stored_backup
 from e2e import record_id
-from odoo_client import ExternalApi, RpcError
+from odoo_client import ExternalApi
+from test_attacker import REFUSED, _refusal
 
 from odoo import Command
-
-REFUSED = ("AccessError", "UserError", "ValidationError", "MissingError")
 
 
 def _api(server, users, role):
@@ -24,13 +23,7 @@ def _api(server, users, role):
 
 def _refused(call, kinds=REFUSED):
     """The clear refusal ``call`` met (None when the server did it)."""
-    try:
-        call()
-    except RpcError as exc:
-        assert exc.kind in kinds, f"refused with {exc.kind}: {exc}"
-        assert exc.message and "Traceback" not in exc.message, exc.message
-        return exc
-    return None
+    return _refusal(call, kinds)
 
 
 def _rows(db, table, where, *params):

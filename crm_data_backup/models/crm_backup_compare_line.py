@@ -3,6 +3,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..orm.restore_prefill import restore_action
+
 
 class CrmBackupCompareLine(models.Model):
     """A comparison of one object: records added, deleted and changed."""
@@ -51,29 +53,5 @@ class CrmBackupCompareLine(models.Model):
         if not obj.restorable or self.model_name != obj.model_name:
             raise UserError(self.env._("%s cannot be restored.", self.model_name))
         compare._check_backups()
-        Restore = self.env["crm.backup.restore"]
-        probe = Restore.new({"object_id": obj.id})
-        names = [
-            name
-            for name in (self.changed_field_names or "").split(",")
-            if name and probe._field_restorable(name)
-        ]
-        field_ids = (
-            self.env["ir.model.fields"]
-            .sudo()
-            .search([("model", "=", self.model_name), ("name", "in", names)])
-            .ids
-        )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "crm.backup.restore",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_source": "backup",
-                "default_backup_id": compare.backup_from_id.id,
-                "default_object_id": obj.id,
-                "default_field_ids": [fields.Command.set(field_ids)],
-            },
-        }
+        names = (self.changed_field_names or "").split(",")
+        return restore_action(self.env, compare.backup_from_id, obj, names)

@@ -3,6 +3,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..orm.restore_prefill import restore_action
+
 
 class CrmBackupHistoryLine(models.TransientModel):
     """The record in one backup: its values there and today."""
@@ -57,32 +59,7 @@ class CrmBackupHistoryLine(models.TransientModel):
         self.ensure_one()
         if not self.found:
             raise UserError(self.env._("The backup does not hold this record."))
-        self.backup_id.check_access("read")
-        obj = self.object_id
-        Restore = self.env["crm.backup.restore"]
-        probe = Restore.new({"object_id": obj.id})
-        names = [
-            name
-            for name in (self.differ_field_names or "").split(",")
-            if name and probe._field_restorable(name)
-        ]
-        field_ids = (
-            self.env["ir.model.fields"]
-            .sudo()
-            .search([("model", "=", obj.model_name), ("name", "in", names)])
-            .ids
+        names = (self.differ_field_names or "").split(",")
+        return restore_action(
+            self.env, self.backup_id, self.object_id, names, self.xmlid
         )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "crm.backup.restore",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_source": "backup",
-                "default_backup_id": self.backup_id.id,
-                "default_object_id": obj.id,
-                "default_field_ids": [fields.Command.set(field_ids)],
-                "default_record_xmlid": self.xmlid,
-            },
-        }
