@@ -184,6 +184,15 @@ class TestCompare(BackupCommon):
         self.assertIn("Liège", contacts.details_html)
         self.assertIn("Bruxelles", contacts.details_html)
 
+    def test_values_shown_escaped(self):
+        first = self.make_backup()
+        self.data["company"].write({"city": "<img src=x onerror=alert(1)>"})
+        compare = self.Compare.create({"backup_from_id": first.id})
+        compare.action_compare()
+        html = self.line(compare, "companies", "res.partner").details_html
+        self.assertIn("&lt;img src=x onerror=alert(1)&gt;", html)
+        self.assertNotIn("<img", html)
+
     def test_restore_opened_prefilled(self):
         first = self.make_backup()
         self.data["company"].write({"city": "Namur"})
