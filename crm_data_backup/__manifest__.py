@@ -3,7 +3,7 @@
 {
     "name": "CRM Data Backup",
     "summary": "Back up CRM data to CSV/XLSX and restore selected fields, audited",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-data-backup/crm_data_backup",
     "author": "crm_data_backup contributors",

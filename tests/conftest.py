@@ -306,7 +306,7 @@ def stored_backup(registry, db, name, zip_bytes):
     with db.cursor() as cr:
         cr.execute(
             "UPDATE crm_backup SET state = 'done', attachment_id = %s, record_count = 1,"
-            " file_size = %s, progress = 100, done_date = now() at time zone 'UTC',"
+            " file_size = %s, progress = 100, date_done = now() at time zone 'UTC',"
             " expiration_date = now() at time zone 'UTC' + interval '14 days'"
             " WHERE id = %s",
             [attachment.id, len(zip_bytes), backup.id],

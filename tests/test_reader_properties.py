@@ -23,8 +23,9 @@ from e2e import FIGURES
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from odoo.addons.crm_data_backup.engine.reader import BackupFileError, BackupReader
-from odoo.addons.crm_data_backup.tests.test_restore_reader import (
+from odoo.addons.crm_data_backup.engine.errors import BackupFileError
+from odoo.addons.crm_data_backup.tests.restore_common import open_backup
+from odoo.addons.crm_data_backup.tests.test_engine_reader import (
     HYPOTHESIS,
     members,
     xlsx_bytes,
@@ -117,9 +118,8 @@ def _read_all(data, field_types, names=None):
     another error; a message the UI, the log and the database can hold; values
     the database can store."""
     try:
-        with BackupReader(data, database_uuid=UUID) as reader:
-            if names is not None:  # the job checks only the restored file
-                reader.validate(names)
+        # names: the job checks only the restored file's contents
+        with open_backup(data, names, database_uuid=UUID) as reader:
             entry = reader.find_entry("res.partner", "contacts")
             if entry is None:
                 return []

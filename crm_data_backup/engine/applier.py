@@ -169,7 +169,6 @@ class Applier:
         self.total = total or 0
         self.done = 0
         self.records_written = 0
-        self.values_written = 0
 
     def _vals(self, values):
         return {f: to_orm(self.field_types[f], v) for f, v in values.items()}
@@ -195,12 +194,6 @@ class Applier:
             for start in range(0, len(ids), self.batch_size):
                 yield ids[start : start + self.batch_size], vals
 
-    def apply(self, changes, recreate=None):
-        """Write every change, then recreate records; returns counts."""
-        self.total = len(changes) + len(recreate or {})
-        self.write_changes(changes)
-        return self.finish(recreate)
-
     def write_changes(self, changes):
         """Write a part of the changes, their tracking included."""
         pending = 0
@@ -220,7 +213,6 @@ class Applier:
                     self.progress(self.done, max(self.total - self.done, 0))
         self._finish_target()
         self.records_written += len(changes)
-        self.values_written += sum(len(v) for v in changes.values())
 
     def finish(self, recreate=None):
         """Recreate records, then the counts of everything written."""
@@ -240,7 +232,6 @@ class Applier:
             self.progress(self.done, 0)
         return {
             "records_written": self.records_written,
-            "values_written": self.values_written,
             "records_created": len(created),
             "created_ids": sorted(created.values()),
             "ids_taken": taken,

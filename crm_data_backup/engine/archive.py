@@ -3,11 +3,9 @@
 """Zip of a backup: files streamed into a zip on disk, checksums, manifest."""
 
 import hashlib
-import json
 import zipfile
 
-FORMAT = "crm_data_backup"
-FORMAT_VERSION = 1
+from .manifest import MANIFEST_NAME
 
 
 class _HashingStream:
@@ -41,42 +39,41 @@ class _HashingStream:
 
 
 class BackupArchive:
-    """Write a backup zip at ``path`` file by file, then its manifest.
+    """Write a backup zip at ``path`` file by file, then its ``manifest``
+    (a :class:`~.manifest.Manifest`, given its files by ``add_entry``).
 
     ``with archive.open_file(name) as stream:`` streams one member (never held
     in memory); ``add_path`` copies a finished file (the XLSX workbook).
     """
 
-    def __init__(self, path, header):
+    def __init__(self, path, manifest):
         self.zip = zipfile.ZipFile(
             path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True
         )
-        self.header = dict(header)
-        self.files = []
+        self.manifest = manifest
 
     def open_file(self, name):
         return _MemberWriter(self, name)
 
     def add_path(self, name, path):
-        """Add a finished file from disk; returns its sha256 hex digest."""
+        """Add a finished file from disk: the entries of that file (the
+        sheets of a workbook) get its checksum, also returned."""
         digest = hashlib.sha256()
         with open(path, "rb") as src, self.zip.open(name, "w", force_zip64=True) as dst:
             for chunk in iter(lambda: src.read(1 << 20), b""):
                 digest.update(chunk)
                 dst.write(chunk)
+        for entry in self.manifest.files:
+            if entry.name == name:
+                entry.sha256 = digest.hexdigest()
         return digest.hexdigest()
 
     def add_entry(self, entry):
-        """Record a file (or sheet) entry of the manifest."""
-        self.files.append(entry)
+        """Record a file (or sheet): a :class:`~.manifest.ManifestEntry`."""
+        self.manifest.files.append(entry)
 
     def close(self):
-        manifest = dict(self.header, format=FORMAT, format_version=FORMAT_VERSION)
-        manifest["files"] = self.files
-        self.zip.writestr(
-            "manifest.json",
-            json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"),
-        )
+        self.zip.writestr(MANIFEST_NAME, self.manifest.to_json())
         self.zip.close()
 
     def abort(self):

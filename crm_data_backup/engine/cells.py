@@ -18,9 +18,10 @@ import datetime
 import math
 import re
 
+from odoo.tools import SQL
 from odoo.tools.float_utils import float_round
 
-from .errors import Message, TranslatableError, _lt
+from .errors import CellError, Message, _lt
 
 # Field types whose cells are text a spreadsheet could mistake for a formula.
 TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
@@ -75,19 +76,22 @@ def unneutralise(cell):
     return cell
 
 
+# cheap first-character test first (its code point: no text built): most
+# cells start with anything else
+_SQL_NEUTRALISE = (
+    f"(CASE WHEN ascii(%(expr)s) IN ({_RISKY_CODES}) "
+    "AND (%(stripped)s ~ E'^[=@\\t\\r]' OR (%(stripped)s ~ '^[+-]' AND "
+    "%(stripped)s ~ '[=(|!;]')) THEN '''' || %(expr)s ELSE %(expr)s END)"
+)
+
+
 def sql_neutralise(expr):
-    """SQL twin of :func:`neutralise` for a text expression (tested equal).
+    """SQL twin of :func:`neutralise` for a text expression (an ``SQL``),
+    tested equal.
 
     PostgreSQL regular expressions let "." match newlines, like ``in``.
     """
-    stripped = f"ltrim({expr}, '''')"
-    # cheap first-character test first (its code point: no text built): most
-    # cells start with anything else
-    return (
-        f"(CASE WHEN ascii({expr}) IN ({_RISKY_CODES}) "
-        f"AND ({stripped} ~ E'^[=@\\t\\r]' OR ({stripped} ~ '^[+-]' AND "
-        f"{stripped} ~ '[=(|!;]')) THEN '''' || {expr} ELSE {expr} END)"
-    )
+    return SQL(_SQL_NEUTRALISE, expr=expr, stripped=SQL("ltrim(%s, '''')", expr))
 
 
 def float_cell(value, digits=None):
@@ -100,31 +104,30 @@ def float_cell(value, digits=None):
 
 
 def sql_cell(ftype, expr, translate=False):
-    """SQL expression rendering column ``expr`` of a field of type ``ftype``
-    as its text cell, exactly as ``export_data(import_compat=True)`` prints it.
+    """SQL rendering the value ``expr`` (an ``SQL``) of a field of type
+    ``ftype`` as its text cell, exactly as ``export_data(import_compat=True)``
+    prints it.
 
     Returns None for types rendered in Python (floats) or elsewhere (relations).
     """
     if translate:
-        expr = f"({expr}->>'en_US')"
-    if ftype in ("char", "text", "html", "selection"):
-        return f"COALESCE({expr}::text, '')"
+        expr = SQL("(%s->>'en_US')", expr)
+    if ftype in ("char", "text", "html", "selection", "reference"):
+        return SQL("COALESCE(%s::text, '')", expr)
     if ftype in ("integer", "many2one_reference"):
         # The ORM reads NULL integers as 0 and exports 0 as "0".
-        return f"COALESCE({expr}, 0)::text"
+        return SQL("COALESCE(%s, 0)::text", expr)
     if ftype == "boolean":
-        return f"CASE WHEN {expr} THEN 'True' ELSE 'False' END"
+        return SQL("CASE WHEN %s THEN 'True' ELSE 'False' END", expr)
     if ftype == "date":
-        return f"COALESCE(to_char({expr}, 'YYYY-MM-DD'), '')"
+        return SQL("COALESCE(to_char(%s, 'YYYY-MM-DD'), '')", expr)
     if ftype == "datetime":
         # Stored in UTC; the ORM drops fractions of seconds.
-        return f"COALESCE(to_char({expr}, 'YYYY-MM-DD HH24:MI:SS'), '')"
-    if ftype == "reference":
-        return f"COALESCE({expr}::text, '')"
+        return SQL("COALESCE(to_char(%s, 'YYYY-MM-DD HH24:MI:SS'), '')", expr)
     if ftype == "properties":
         # export_data prints a Python dict nothing can import; JSON of the
         # stored values is its faithful, parseable equivalent.
-        return f"COALESCE({expr}::text, '')"
+        return SQL("COALESCE(%s::text, '')", expr)
     return None
 
 
@@ -157,11 +160,6 @@ PARSABLE_TYPES = frozenset(
 # Integer fields are PostgreSQL int4 columns.
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class CellError(TranslatableError, ValueError):
-    """A cell that cannot be turned into a value of its field (a
-    translatable message, see errors.TranslatableError)."""
 
 
 def unstorable(text):

@@ -1,6 +1,10 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Translatable messages of the engine, which stays plain Python.
+"""The engine's errors and their translatable messages (plain Python).
+
+One hierarchy: ``TranslatableError`` (any error whose text is a Message),
+``BackupFileError`` (a backup file cannot be read or written; ``code`` says
+why) and ``CellError`` (one cell is not a value of its field).
 
 A message keeps its English template (``%``-style named placeholders) and its
 values apart: ``str()`` gives the English text (logs, tests), ``translated``
@@ -72,3 +76,11 @@ class BackupFileError(TranslatableError):
     def __init__(self, message, code="invalid", **params):
         super().__init__(message, **params)
         self.code = code
+
+
+class CellError(BackupFileError, ValueError):
+    """A cell that cannot be turned into a value of its field; the reader
+    says which line and column it is in."""
+
+    def __init__(self, message, **params):
+        super().__init__(message, "value", **params)

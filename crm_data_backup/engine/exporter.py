@@ -21,42 +21,35 @@ same cells as ``export_data(fields, import_compat=True)``:
 - fields the SQL cannot render (properties, company-dependent, binary) are
   filled per batch by the caller's ``python_cells`` callback.
 
-No ORM here: the caller describes the object with plain values.
+No ORM here: the caller describes the object with plain values and ``SQL``
+(``odoo.tools.SQL``) pieces, and hands over its cursor: the rows are read
+through a server-side cursor declared on it (same transaction, same snapshot).
 """
 
 import itertools
 from dataclasses import dataclass, field, replace
 
-from .cells import (
-    FLOAT_TYPES,
-    PLAIN_TYPES,
-    TEXT_TYPES,
-    float_cell,
-    sql_cell,
-    sql_neutralise,
-)
+from odoo.tools import SQL
+
+from .cells import FLOAT_TYPES, PLAIN_TYPES, float_cell, sql_cell, sql_neutralise
 from .cells import neutralise as neutralise_cell
 from .writer import CsvWriter
 
 XID_SQL = (
     "(SELECT DISTINCT ON (res_id) res_id, "
     "CASE WHEN module <> '' THEN module || '.' || name ELSE name END AS xid "
-    "FROM ir_model_data WHERE model = %s{} ORDER BY res_id, id DESC)"
+    "FROM ir_model_data WHERE model = %s%s ORDER BY res_id, id DESC)"
 )
 # The external IDs Odoo's Import can create records with: no module's prefix
 # (base_import checks every ir_module_module name, installed or not).
-IMPORT_SAFE_SQL = (
+IMPORT_SAFE_SQL = SQL(
     " AND module <> '' AND module NOT IN (SELECT name FROM ir_module_module)"
 )
 
 
-def quote(identifier):
-    return '"%s"' % identifier.replace('"', '""')
-
-
 @dataclass
-class FieldSpec:
-    """One exported field, described with plain values."""
+class ExportField:
+    """One exported field, described with plain values (``SQL`` for SQL)."""
 
     name: str
     type: str
@@ -65,19 +58,15 @@ class FieldSpec:
     digits: int = None
     comodel: str = None  # model name of a relation's target
     comodel_table: str = None
-    pairs_sql: str = None  # many2many: SQL yielding (src, dst, pos)
+    pairs_sql: SQL = None  # many2many: SQL yielding (src, dst, pos)
     python: bool = False  # rendered by the object's python_cells callback
-    expr: str = None  # SQL reading the value on alias ``t`` (else the column)
+    expr: SQL = None  # reads the value on the object's alias (else the column)
 
     @property
     def header(self):
         if self.type in ("many2one", "many2many"):
             return f"{self.name}/id"
         return self.name
-
-    @property
-    def is_text(self):
-        return self.type in TEXT_TYPES
 
     @property
     def may_look_like_formula(self):
@@ -87,32 +76,30 @@ class FieldSpec:
 
 
 @dataclass
-class ObjectSpec:
+class ExportObject:
     """The records of one file: a table, which rows, which fields."""
 
     model: str
     table: str
-    where_sql: str  # condition on ``alias`` selecting the records
-    fields: list = field(default_factory=list)
-    # callable(ids, [FieldSpec]) -> {id: {field name: cell}}
+    where_sql: SQL  # condition on ``alias`` selecting the records
+    fields: list = field(default_factory=list)  # of ExportField
+    # callable(ids, [ExportField]) -> {id: {field name: cell}}
     python_cells: object = None
     alias: str = "t"  # of the table in the query (and in where_sql, expr)
 
     @property
     def from_sql(self):
-        return f"{quote(self.table)} AS {quote(self.alias)}"
+        return SQL("%s AS %s", SQL.identifier(self.table), SQL.identifier(self.alias))
 
     @property
     def header(self):
         return ["id"] + [f.header for f in self.fields]
 
-    @property
-    def text_columns(self):
-        return [i + 1 for i, f in enumerate(self.fields) if f.is_text]
-
 
 class SqlExporter:
-    """Export objects described by :class:`ObjectSpec` from a cursor."""
+    """Export objects described by :class:`ExportObject` through the
+    caller's cursor ``cr`` (an Odoo cursor: ``execute(SQL)``, ``fetchall``,
+    ``copy_expert``, ``mogrify``)."""
 
     def __init__(self, cr, batch_size=5000, import_safe=()):
         self.cr = cr
@@ -124,12 +111,12 @@ class SqlExporter:
 
     # -- external IDs ---------------------------------------------------
     def _xid_filter(self, model):
-        return IMPORT_SAFE_SQL if model in self.import_safe else ""
+        return IMPORT_SAFE_SQL if model in self.import_safe else SQL()
 
     def xid_sql(self, model):
         """Subquery ``(res_id, xid)``: the external ID used for each record of
-        ``model`` (parameter: the model name)."""
-        return XID_SQL.format(self._xid_filter(model))
+        ``model``."""
+        return SQL(XID_SQL, model, self._xid_filter(model))
 
     def _xids(self, model, table, ids):
         """``{id: external ID}`` of ``ids`` of ``model``, creating the missing
@@ -137,27 +124,37 @@ class SqlExporter:
         ids = sorted(set(ids))
         where = self._xid_filter(model)
         self.cr.execute(
-            f"""
+            SQL(
+                """
             INSERT INTO ir_model_data (module, model, name, res_id)
             SELECT '__export__', %s,
                    %s || '_' || s.id || '_' || substr(md5(random()::text), 1, 8),
                    s.id
               FROM unnest(%s::int[]) AS s(id)
              WHERE NOT EXISTS (SELECT 1 FROM ir_model_data d
-                                WHERE d.model = %s AND d.res_id = s.id{where})
+                                WHERE d.model = %s AND d.res_id = s.id%s)
             """,
-            [model, table, ids, model],
+                model,
+                table,
+                ids,
+                model,
+                where,
+            )
         )
         self.created += self.cr.rowcount
         # read back as XID_SQL does: the most recent one wins
         self.cr.execute(
-            f"""
+            SQL(
+                """
             SELECT DISTINCT ON (res_id) res_id,
                    CASE WHEN module <> '' THEN module || '.' || name ELSE name END
-              FROM ir_model_data WHERE model = %s AND res_id = ANY(%s){where}
+              FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)%s
              ORDER BY res_id, id DESC
             """,
-            [model, ids],
+                model,
+                ids,
+                where,
+            )
         )
         return dict(self.cr.fetchall())
 
@@ -197,8 +194,8 @@ class SqlExporter:
 
     # -- rows -----------------------------------------------------------
     def build_query(self, spec, neutralise=False, copy=False):
-        """The SELECT giving ``id, xid, cells..., many2many targets..., refs``
-        ordered by id, and the models whose external IDs it reads.
+        """The SELECT (an ``SQL``) giving ``id, xid, cells..., many2many
+        targets..., refs`` ordered by id.
 
         The external IDs of each model are computed once (a CTE) and joined
         wherever that model is referenced. ``refs`` is NULL unless the
@@ -213,7 +210,7 @@ class SqlExporter:
         record or a target has no external ID.
 
         With ``neutralise``, every cell that may look like a formula (see
-        :attr:`FieldSpec.may_look_like_formula`), external IDs included,
+        :attr:`ExportField.may_look_like_formula`), external IDs included,
         comes neutralised.
         """
 
@@ -229,74 +226,107 @@ class SqlExporter:
             if model not in xid_models:
                 xid_models.append(model)
             uses[model] = uses.get(model, 0) + 1
-            return f"xid{xid_models.index(model)}"
+            return SQL.identifier(f"xid{xid_models.index(model)}")
 
-        alias = quote(spec.alias)
-        cells = [protect("COALESCE(x0.xid, '')")]
-        missing = ["x0.xid IS NULL"]
+        record_id = SQL.identifier(spec.alias, "id")
+        x0 = SQL.identifier("x0")
+        cells = [protect(SQL("COALESCE(%s.xid, '')", x0))]
+        missing = [SQL("%s.xid IS NULL", x0)]
         refs = []
         dsts = []
-        joins = [f"LEFT JOIN {xid_table(spec.model)} x0 ON x0.res_id = {alias}.id"]
+        joins = [
+            SQL(
+                "LEFT JOIN %s %s ON %s.res_id = %s",
+                xid_table(spec.model),
+                x0,
+                x0,
+                record_id,
+            )
+        ]
         for i, fspec in enumerate(spec.fields, 1):
-            col = self._value_sql(fspec, alias)
+            col = self._value_sql(fspec, spec.alias)
             if fspec.python:
-                cells.append("NULL")
+                cells.append(SQL("NULL"))
             elif fspec.type == "many2one":
+                xid = SQL.identifier(f"x{i}")
                 table = xid_table(fspec.comodel)
-                joins.append(f"LEFT JOIN {table} x{i} ON x{i}.res_id = {col}")
-                cells.append(protect(f"COALESCE(x{i}.xid, '')"))
-                missing.append(f"({col} IS NOT NULL AND x{i}.xid IS NULL)")
-                refs.append(f"CASE WHEN x{i}.xid IS NULL THEN ({col})::int END")
+                joins.append(
+                    SQL("LEFT JOIN %s %s ON %s.res_id = %s", table, xid, xid, col)
+                )
+                cells.append(protect(SQL("COALESCE(%s.xid, '')", xid)))
+                missing.append(SQL("(%s IS NOT NULL AND %s.xid IS NULL)", col, xid))
+                refs.append(
+                    SQL("CASE WHEN %s.xid IS NULL THEN (%s)::int END", xid, col)
+                )
             elif fspec.type == "many2many":
-                table = xid_table(fspec.comodel)
+                cell = SQL.identifier(f"m{i}")
                 # PostgreSQL 15 sorts every group again for an aggregate's
                 # ORDER BY: the pairs come sorted instead, and each group is
                 # aggregated in the order of its input.
                 joins.append(
-                    f"LEFT JOIN (SELECT s.src, string_agg(s.xid, ',') AS cell, "
-                    f"bool_or(s.xid IS NULL) AS miss, "
-                    f"CASE WHEN bool_or(s.xid IS NULL) THEN array_agg(s.dst) END "
-                    f"AS dsts FROM (SELECT p.src, p.dst, x.xid "
-                    f"FROM ({fspec.pairs_sql}) p LEFT JOIN {table} x "
-                    f"ON x.res_id = p.dst ORDER BY p.src, p.pos) s "
-                    f"GROUP BY s.src) m{i} ON m{i}.src = {alias}.id"
+                    SQL(
+                        "LEFT JOIN (SELECT s.src, string_agg(s.xid, ',') AS cell, "
+                        "bool_or(s.xid IS NULL) AS miss, "
+                        "CASE WHEN bool_or(s.xid IS NULL) THEN array_agg(s.dst) END "
+                        "AS dsts FROM (SELECT p.src, p.dst, x.xid "
+                        "FROM (%s) p LEFT JOIN %s x "
+                        "ON x.res_id = p.dst ORDER BY p.src, p.pos) s "
+                        "GROUP BY s.src) %s ON %s.src = %s",
+                        fspec.pairs_sql,
+                        xid_table(fspec.comodel),
+                        cell,
+                        cell,
+                        record_id,
+                    )
                 )
-                cells.append(protect(f"COALESCE(m{i}.cell, '')"))
-                missing.append(f"m{i}.miss")
-                refs.append(f"CASE WHEN m{i}.miss THEN 1 END")
-                dsts.append(f"m{i}.dsts")
+                cells.append(protect(SQL("COALESCE(%s.cell, '')", cell)))
+                missing.append(SQL("%s.miss", cell))
+                refs.append(SQL("CASE WHEN %s.miss THEN 1 END", cell))
+                dsts.append(SQL("%s.dsts", cell))
             elif fspec.type in FLOAT_TYPES:
                 if copy:
                     raise ValueError("Float cells are rendered in Python.")
-                cells.append(f"{col}::float8")
+                cells.append(SQL("%s::float8", col))
             else:
                 expr = sql_cell(fspec.type, col, fspec.translate)
                 if expr is None:
                     raise ValueError(f"Field type {fspec.type} cannot be exported.")
                 cells.append(protect(expr, fspec))
+        any_missing = SQL(" OR ").join(missing)
         if copy:
-            selects = [f"NULLIF({cell}, '')" for cell in cells]
+            selects = [SQL("NULLIF(%s, '')", cell) for cell in cells]
             selects.append(
-                f"CASE WHEN {' OR '.join(missing)} THEN '!' || {alias}.id END"
+                SQL("CASE WHEN %s THEN '!' || %s END", any_missing, record_id)
             )
         else:
-            selects = [f"{alias}.id", *cells, *dsts]
+            selects = [record_id, *cells, *dsts]
             selects.append(
-                f"CASE WHEN {' OR '.join(missing)} "
-                f"THEN ARRAY[{', '.join(refs)}]::int[] END"
+                SQL(
+                    "CASE WHEN %s THEN ARRAY[%s]::int[] END",
+                    any_missing,
+                    SQL(", ").join(refs),
+                )
             )
         # computed once when joined twice; else inlined, which lets the
         # planner see its size (and hash it, not the exported rows)
-        ctes = ", ".join(
-            f"xid{i} AS {'' if uses[model] > 1 else 'NOT '}MATERIALIZED "
-            f"{self.xid_sql(model)}"
+        ctes = SQL(", ").join(
+            SQL(
+                "%s AS %s %s",
+                SQL.identifier(f"xid{i}"),
+                SQL("MATERIALIZED" if uses[model] > 1 else "NOT MATERIALIZED"),
+                self.xid_sql(model),
+            )
             for i, model in enumerate(xid_models)
         )
-        query = (
-            f"WITH {ctes} SELECT {', '.join(selects)} FROM {spec.from_sql} "
-            f"{' '.join(joins)} WHERE {spec.where_sql} ORDER BY {alias}.id"
+        return SQL(
+            "WITH %s SELECT %s FROM %s %s WHERE %s ORDER BY %s",
+            ctes,
+            SQL(", ").join(selects),
+            spec.from_sql,
+            SQL(" ").join(joins),
+            spec.where_sql,
+            record_id,
         )
-        return query, xid_models
 
     @staticmethod
     def _relational_fields(spec):
@@ -309,20 +339,42 @@ class SqlExporter:
 
     @staticmethod
     def _value_sql(fspec, alias):
-        return fspec.expr or f"{alias}.{quote(fspec.column or fspec.name)}"
+        if fspec.expr is not None:
+            return fspec.expr
+        return SQL.identifier(alias, fspec.column or fspec.name)
 
-    def _named_cursor(self):
-        cr = self.cr
-        cnx = getattr(cr, "_cnx", None)
-        if cnx is None:  # test cursor wrapping a real one
-            cnx = cr._cursor._cnx
-        return cnx.cursor(f"crm_backup_export_{next(self._cursor_seq)}")
+    def has_rows(self, spec):
+        """Whether ``spec`` selects any record."""
+        self.cr.execute(
+            SQL(
+                "SELECT EXISTS (SELECT 1 FROM %s WHERE %s)",
+                spec.from_sql,
+                spec.where_sql,
+            )
+        )
+        return self.cr.fetchone()[0]
+
+    def _fetch_batches(self, query):
+        """Lists of at most ``batch_size`` rows of ``query``, read through a
+        server-side cursor declared on ``cr``: the same transaction and
+        snapshot, bounded memory (what a named psycopg2 cursor does)."""
+        name = SQL.identifier(f"crm_backup_export_{next(self._cursor_seq)}")
+        self.cr.execute(SQL("DECLARE %s CURSOR WITHOUT HOLD FOR %s", name, query))
+        while rows := self._fetch(name):
+            yield rows
+        # Closed when read to the end; a reader stopping early (an error)
+        # leaves it to the end of the transaction, which closes it anyway.
+        self.cr.execute(SQL("CLOSE %s", name))
+
+    def _fetch(self, name):
+        self.cr.execute(SQL("FETCH FORWARD %s FROM %s", self.batch_size, name))
+        return self.cr.fetchall()
 
     def _set_query_options(self):
         # sorts and hashes of external IDs fit in memory instead of on disk
-        self.cr.execute("SET LOCAL work_mem = '64MB'")
+        self.cr.execute(SQL("SET LOCAL work_mem = '64MB'"))
         # compiling the export query costs more than it saves (tens of ms)
-        self.cr.execute("SET LOCAL jit = off")
+        self.cr.execute(SQL("SET LOCAL jit = off"))
 
     def iter_batches(self, spec, neutralise=False):
         """Yield lists of rows (lists of str cells, header order).
@@ -330,7 +382,7 @@ class SqlExporter:
         With ``neutralise``, formula-like cells come neutralised (in SQL:
         the writer then has no per-cell work), see :meth:`build_query`.
         """
-        query, params = self.build_query(spec, neutralise)
+        query = self.build_query(spec, neutralise)
         floats = [
             (i, f.digits)
             for i, f in enumerate(spec.fields, 2)
@@ -343,53 +395,40 @@ class SqlExporter:
         self.created = 0
         # A cursor is planned for its first rows (nested loops over the
         # external ID subqueries): we read them all, so plan for that.
-        self.cr.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        self.cr.execute(SQL("SET LOCAL cursor_tuple_fraction = 1.0"))
         self._set_query_options()
-        cursor = self._named_cursor()
-        try:
-            cursor.itersize = self.batch_size
-            cursor.execute(query, params)
-            while True:
-                fetched = cursor.fetchmany(self.batch_size)
-                if not fetched:
-                    break
-                missing = [row for row in fetched if row[-1] is not None]
-                if missing:
-                    missing = [list(row) for row in missing]
-                    self._fill_missing_xids(spec, missing, refs, neutralise)
-                    fixed = {row[0]: row for row in missing}
-                    fetched = [fixed.get(row[0], row) for row in fetched]
-                if not floats and not python_fields:
-                    yield [row[1:end] for row in fetched]
-                    continue
-                extra = {}
+        for fetched in self._fetch_batches(query):
+            missing = [row for row in fetched if row[-1] is not None]
+            if missing:
+                missing = [list(row) for row in missing]
+                self._fill_missing_xids(spec, missing, refs, neutralise)
+                fixed = {row[0]: row for row in missing}
+                fetched = [fixed.get(row[0], row) for row in fetched]
+            if not floats and not python_fields:
+                yield [row[1:end] for row in fetched]
+                continue
+            extra = {}
+            if python_fields:
+                extra = spec.python_cells([row[0] for row in fetched], python_fields)
+                if neutralise:
+                    for cells in extra.values():
+                        for fspec in python_fields:
+                            if fspec.may_look_like_formula and fspec.name in cells:
+                                cells[fspec.name] = neutralise_cell(cells[fspec.name])
+            batch = []
+            for row in fetched:
+                row = list(row)
+                for i, digits in floats:
+                    row[i] = float_cell(row[i], digits)
                 if python_fields:
-                    extra = spec.python_cells(
-                        [row[0] for row in fetched], python_fields
-                    )
-                    if neutralise:
-                        for cells in extra.values():
-                            for fspec in python_fields:
-                                if fspec.may_look_like_formula and fspec.name in cells:
-                                    cells[fspec.name] = neutralise_cell(
-                                        cells[fspec.name]
-                                    )
-                batch = []
-                for row in fetched:
-                    row = list(row)
-                    for i, digits in floats:
-                        row[i] = float_cell(row[i], digits)
-                    if python_fields:
-                        cells = extra.get(row[0], {})
-                        for i, fspec in zip(python_index, python_fields, strict=True):
-                            row[i] = cells.get(fspec.name, "")
-                    batch.append(row[1:end])
-                yield batch
-        finally:
-            cursor.close()
+                    cells = extra.get(row[0], {})
+                    for i, fspec in zip(python_index, python_fields, strict=True):
+                        row[i] = cells.get(fspec.name, "")
+                batch.append(row[1:end])
+            yield batch
         if self.created > 1000:
             # fresh statistics, or the next queries are planned for a few rows
-            self.cr.execute("ANALYZE ir_model_data")
+            self.cr.execute(SQL("ANALYZE ir_model_data"))
 
     # -- CSV files ------------------------------------------------------
     @staticmethod
@@ -415,12 +454,12 @@ class SqlExporter:
             writer.close()
             return writer.rows
         writer.close()
-        query, params = self.build_query(spec, neutralise, copy=True)
+        query = self.build_query(spec, neutralise, copy=True)
         self.created = 0
         self._set_query_options()
         sink = _CopySink(stream)
         self.cr.copy_expert(
-            self.cr.mogrify(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params),
+            self.cr.mogrify(SQL("COPY (%s) TO STDOUT WITH (FORMAT csv)", query)),
             sink,
         )
         sink.flush()
@@ -428,8 +467,12 @@ class SqlExporter:
             return sink.rows
         rest = replace(
             spec,
-            where_sql=f"({spec.where_sql}) AND {quote(spec.alias)}.id >= "
-            f"{int(sink.stop_id)}",
+            where_sql=SQL(
+                "(%s) AND %s >= %s",
+                spec.where_sql,
+                SQL.identifier(spec.alias, "id"),
+                int(sink.stop_id),
+            ),
         )
         writer = CsvWriter(stream, None)
         for batch in self.iter_batches(rest, neutralise):

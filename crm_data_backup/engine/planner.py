@@ -15,7 +15,7 @@ CHANGED_SINCE_REVIEW = Message(_lt("changed after the plan was reviewed"))
 
 
 @dataclass(frozen=True)
-class FieldSpec:
+class RestoreField:
     """What the planner needs to know about one restored field."""
 
     name: str
@@ -36,45 +36,18 @@ class FieldPlan:
 
 @dataclass
 class Plan:
-    """Result of a plan: counts, samples and the values to write."""
+    """Result of a plan: counts, samples and the records to recreate (the
+    changes go to the planner's ``on_batch``, batch by batch)."""
 
     fields: dict = field(default_factory=dict)  # name -> FieldPlan
     backup_count: int = 0
-    matched_count: int = 0
     deleted: dict = field(default_factory=dict)  # xmlid -> {field: target value}
     deleted_names: dict = field(default_factory=dict)  # xmlid -> name in the backup
     created_since_count: int = 0
     conflicts: list = field(default_factory=list)  # first conflicts, for display
     conflict_count: int = 0
     samples: list = field(default_factory=list)  # (xmlid, id, field, before, after)
-    # Records with a change; ``changes``/``before`` hold them unless the plan
-    # hands them over batch by batch (see Planner.plan).
-    change_count: int = 0
-    changes: dict = field(default_factory=dict)  # id -> {field: target value}
-    before: dict = field(default_factory=dict)  # id -> {field: live value}
-
-    @property
-    def change_total(self):
-        return sum(p.change + p.clear for p in self.fields.values())
-
-    def summary(self):
-        return {
-            "records_in_backup": self.backup_count,
-            "records_matched": self.matched_count,
-            "records_to_change": self.change_count,
-            "deleted_since": len(self.deleted),
-            "created_since": self.created_since_count,
-            "conflicts": self.conflict_count,
-            "fields": {
-                name: {
-                    "change": p.change,
-                    "clear": p.clear,
-                    "unchanged": p.unchanged,
-                    "conflict": p.conflict,
-                }
-                for name, p in self.fields.items()
-            },
-        }
+    change_count: int = 0  # records with a change
 
 
 def is_blank(ftype, value):
@@ -142,11 +115,12 @@ class Planner:
         self.recreate_fields = list(recreate_fields or [])
         self.planned = {f.name for f in self.fields}
 
-    def plan(self, rows, on_batch=None):
+    def plan(self, rows, on_batch):
         """``rows`` yields ``(xmlid, {field: parsed value})``.
 
-        With ``on_batch``, the changes are not kept in the plan: each batch's
-        ``(changes, before)`` is passed to it, so memory stays bounded.
+        The changes are not kept in the plan: each batch's ``(changes,
+        before)`` (``{id: {field: target value}}``, ``{id: {field: live
+        value}}``) goes to ``on_batch``, so memory stays bounded.
         """
         plan = Plan(fields={f.name: FieldPlan() for f in self.fields})
         batch = []
@@ -218,15 +192,14 @@ class Planner:
         if len(plan.conflicts) < CONFLICT_LIST_SIZE:
             plan.conflicts.append((xmlid, spec.name, reason))
 
-    def _plan_batch(self, plan, batch, on_batch=None):
-        changed = len(plan.changes)
-        self._compare_batch(plan, batch)
-        plan.change_count += len(plan.changes) - changed
-        if on_batch is not None:
-            on_batch(plan.changes, plan.before)
-            plan.changes, plan.before = {}, {}
+    def _plan_batch(self, plan, batch, on_batch):
+        changes, before = self._compare_batch(plan, batch)
+        plan.change_count += len(changes)
+        on_batch(changes, before)
 
     def _compare_batch(self, plan, batch):
+        """Count ``batch`` into ``plan``; returns its ``(changes, before)``."""
+        changes, befores = {}, {}
         plan.backup_count += len(batch)
         found = self.live.resolve(self.model, [xmlid for xmlid, _v in batch])
         self.live.mark_matched(found.values())
@@ -260,7 +233,6 @@ class Planner:
                 if self.name_field:
                     plan.deleted_names[xmlid] = values.get(self.name_field) or ""
                 continue
-            plan.matched_count += 1
             current = live_values.get(res_id, {})
             for spec in self.fields:
                 value = values.get(spec.name)
@@ -278,7 +250,8 @@ class Planner:
                     stats.clear += 1
                 else:
                     stats.change += 1
-                plan.changes.setdefault(res_id, {})[spec.name] = after
-                plan.before.setdefault(res_id, {})[spec.name] = before
+                changes.setdefault(res_id, {})[spec.name] = after
+                befores.setdefault(res_id, {})[spec.name] = before
                 if len(plan.samples) < SAMPLE_SIZE:
                     plan.samples.append((xmlid, res_id, spec.name, before, after))
+        return changes, befores

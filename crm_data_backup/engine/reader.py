@@ -11,25 +11,17 @@ import contextlib
 import csv
 import hashlib
 import io
-import json
 import lzma
-import posixpath
-import re
 import shutil
 import struct
 import tempfile
 import zipfile
 import zlib
 
-from .cells import CellError, column_field, parse_cell, unneutralise, unstorable
-from .errors import BackupFileError, Message, _lt
+from .cells import column_field, parse_cell, unneutralise, unstorable
+from .errors import BackupFileError, CellError, Message, _lt
+from .manifest import CONTROL, MANIFEST_NAME, MAX_MANIFEST_SIZE, Manifest, safe_name
 
-__all__ = ["BackupFileError", "BackupReader"]
-
-FORMAT_NAME = "crm_data_backup"
-FORMAT_VERSION = 1
-
-MAX_MANIFEST_SIZE = 5 * 1024 * 1024
 MAX_TOTAL_SIZE = 20 * 1024**3  # declared uncompressed size of the whole zip
 MAX_RATIO = 200  # uncompressed / compressed, for entries over MIN_RATIO_SIZE
 MIN_RATIO_SIZE = 1024 * 1024
@@ -41,21 +33,9 @@ CHUNK = 1024 * 1024
 # quoted newlines) may hold this many characters and separators at most.
 MAX_RECORD_SIZE = 128 * 1024**2  # five binary cells at their limit
 MAX_RECORD_SEPARATORS = 1000000
-MAX_FORMAT_VERSION = 1000  # beyond: not a version (and not a 4,000-digit message)
-MAX_ROWS = 10**12  # a manifest's row count, beyond any real backup
 # ir_model_data's unique (module, name) index holds about 2,700 bytes at most:
 # 512 characters are 2,048 bytes at most.
 MAX_EXTERNAL_ID = 512
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-# Manifest values, as the application writes them.
-_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(/id)?")
-_MODEL = re.compile(r"[a-z0-9_.]{1,128}")  # Odoo's rule for model names
-# Control characters and lone surrogates: never in a name the application writes.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-# Neither those nor a path separator; Excel forbids []:*? in sheet names too.
-_OBJECT_KEY = re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff/\\]{1,128}")
-_SHEET = re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff/\\\[\]:*?]{1,31}")
 # What zipfile raises on a damaged, truncated or odd archive or member: also
 # UnicodeDecodeError (a ValueError) for a name flagged UTF-8 that is not,
 # struct.error for a short header, LZMAError for a damaged LZMA member.
@@ -100,20 +80,6 @@ def _unreadable_xlsx(name):
     )
 
 
-def _no_constant(name):
-    # json accepts NaN and Infinity, which JSON (and a manifest) never holds.
-    raise ValueError(name)
-
-
-def _safe_name(name):
-    if not name or "\\" in name or _CONTROL.search(name) or name.startswith("/"):
-        return False
-    if re.match(r"^[A-Za-z]:", name):
-        return False
-    parts = name.split("/")
-    return ".." not in parts and posixpath.normpath(name) == name
-
-
 class _RecordLines:
     """Lines of a CSV file for csv.reader, which keeps a whole record in
     memory: a record longer than the limits is refused as it grows."""
@@ -150,7 +116,9 @@ class _RecordLines:
 
 
 class BackupReader:
-    """A validated backup zip: manifest, entries and a row iterator.
+    """A checked backup zip: its :class:`~.manifest.Manifest` and a row
+    iterator per entry. ``open()`` checks the zip and the manifest,
+    ``check_files()`` the files' contents; ``close()`` when done.
 
     ``source`` is bytes or a binary file object. ``database_uuid`` is the
     live database's; a backup from another database needs
@@ -185,24 +153,10 @@ class BackupReader:
         self._read_manifest()
         return self
 
-    def validate(self, names=None):
-        """Run every check on the file; returns self for chaining. With
-        ``names``, only those files' contents are checked (the others must
-        still be present and listed)."""
-        self.open()
-        self.check_files(names)
-        return self
-
     def close(self):
         if self._zip is not None:
             self._zip.close()
         self._file.close()
-
-    def __enter__(self):
-        return self.validate()
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _open_zip(self):
         self._file.seek(0, io.SEEK_END)
@@ -228,7 +182,7 @@ class BackupReader:
         total = 0
         names = set()
         for info in infos:
-            if not _safe_name(info.filename):
+            if not safe_name(info.filename):
                 raise BackupFileError(
                     _lt(
                         "The backup contains a file with an unsafe name "
@@ -276,7 +230,7 @@ class BackupReader:
 
     def _read_manifest(self):
         try:
-            info = self._zip.getinfo("manifest.json")
+            info = self._zip.getinfo(MANIFEST_NAME)
         except KeyError:
             raise BackupFileError(
                 _lt(
@@ -287,61 +241,13 @@ class BackupReader:
             ) from None
         if info.file_size > MAX_MANIFEST_SIZE:
             raise BackupFileError(_lt("The backup manifest is too large."), "manifest")
-        raw = self._read_member(info)
-        try:
-            manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-        except (UnicodeDecodeError, ValueError):
-            raise BackupFileError(
-                _lt("The backup manifest is not valid JSON."), "manifest"
-            ) from None
-        except RecursionError:
-            raise BackupFileError(
-                _lt(
-                    "The backup manifest nests its values too deeply: it was not "
-                    "made by this application."
-                ),
-                "manifest",
-            ) from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-            raise BackupFileError(
-                _lt("The manifest does not describe a CRM data backup."), "manifest"
-            )
-        version = manifest.get("format_version")
-        # type(): a boolean is not a version; a huge number is not one either
-        if type(version) is not int or not 1 <= version <= MAX_FORMAT_VERSION:
-            raise BackupFileError(
-                _lt("The manifest has no valid format version."), "manifest"
-            )
-        if version > FORMAT_VERSION:
-            raise BackupFileError(
-                _lt(
-                    "This backup uses format version %(version)s, made by a newer "
-                    "version of the application; this one reads up to version "
-                    "%(supported)s. Update the application to restore it."
-                ),
-                "newer_format",
-                version=version,
-                supported=FORMAT_VERSION,
-            )
-        if manifest.get("formula_protection", False) not in (True, False):
-            raise BackupFileError(
-                _lt("The manifest has an invalid formula protection flag."),
-                "manifest",
-            )
-        if manifest.get("file_format", "csv") not in ("csv", "xlsx"):
-            raise BackupFileError(
-                _lt("The manifest names an unknown file format."), "manifest"
-            )
-        files = manifest.get("files")
-        if not isinstance(files, list):
-            raise BackupFileError(_lt("The manifest lists no files."), "manifest")
-        for entry in files:
-            self._check_manifest_entry(entry)
-        uuid = manifest.get("database_uuid")
-        self.foreign = bool(self.database_uuid) and uuid != self.database_uuid
+        manifest = Manifest.from_json(self._read_member(info))
+        self.foreign = (
+            bool(self.database_uuid) and manifest.database_uuid != self.database_uuid
+        )
         if self.foreign and not self.acknowledge_foreign:
-            name = manifest.get("database_name")
-            if not isinstance(name, str) or not name or _CONTROL.search(name):
+            name = manifest.database_name
+            if not name or CONTROL.search(name):
                 name = Message(_lt("unknown"))
             else:
                 name = name[:80]
@@ -354,86 +260,6 @@ class BackupReader:
                 name=name,
             )
         self.manifest = manifest
-
-    @staticmethod
-    def _check_manifest_entry(entry):
-        ok = (
-            isinstance(entry, dict)
-            and isinstance(entry.get("name"), str)
-            and isinstance(entry.get("object"), str)
-            and isinstance(entry.get("model"), str)
-            and type(entry.get("rows")) is int
-            and 0 <= entry["rows"] <= MAX_ROWS
-            and isinstance(entry.get("fields"), list)
-            and entry["fields"]
-            and all(isinstance(f, str) for f in entry["fields"])
-            and isinstance(entry.get("sha256"), str)
-            and _SHA256.match(entry["sha256"])
-        )
-        if not ok:
-            raise BackupFileError(
-                _lt("The manifest has an incomplete or invalid file entry."),
-                "manifest",
-            )
-        name = entry["name"]
-        # A backup's files sit side by side at the top of the zip.
-        if "/" in name or not _safe_name(name):
-            raise BackupFileError(
-                _lt(
-                    "The manifest lists a file with an unsafe name (%(name)r); "
-                    "it was not made by this application."
-                ),
-                "manifest",
-                name=name[:80],
-            )
-        if not _MODEL.fullmatch(entry["model"]):
-            raise BackupFileError(
-                _lt("The manifest gives %(name)r an invalid model name (%(model)r)."),
-                "manifest",
-                name=name,
-                model=entry["model"][:80],
-            )
-        key = entry["object"]
-        if not _OBJECT_KEY.fullmatch(key):
-            raise BackupFileError(
-                _lt("The manifest gives %(name)r an invalid object key (%(key)r)."),
-                "manifest",
-                name=name,
-                key=key[:80],
-            )
-        sheet = entry.get("sheet")
-        if sheet is not None and not (
-            isinstance(sheet, str) and _SHEET.fullmatch(sheet)
-        ):
-            raise BackupFileError(
-                _lt("The manifest gives %(name)r an invalid sheet name (%(sheet)r)."),
-                "manifest",
-                name=name,
-                sheet=str(sheet)[:80],
-            )
-        columns = entry["fields"]
-        for column in columns:
-            if not _COLUMN.fullmatch(column):
-                raise BackupFileError(
-                    _lt(
-                        "The manifest lists an invalid column for %(name)r (%(column)r)."
-                    ),
-                    "manifest",
-                    name=name,
-                    column=column[:80],
-                )
-        if len(set(columns)) != len(columns):
-            raise BackupFileError(
-                _lt("The manifest lists a column of %(name)r twice."),
-                "manifest",
-                name=name,
-            )
-        if "id" not in columns:
-            raise BackupFileError(
-                _lt("%(name)r has no 'id' column: records cannot be matched."),
-                "manifest",
-                name=name,
-            )
 
     @contextlib.contextmanager
     def _member(self, name):
@@ -456,13 +282,13 @@ class BackupReader:
     def check_files(self, names=None):
         """Every listed file is there and nothing else is; the contents
         (checksum, UTF-8) of ``names``, or of every file."""
-        listed = {"manifest.json"}
+        listed = {MANIFEST_NAME}
         checked = {}
-        for entry in self.manifest["files"]:
-            name = entry["name"]
+        for entry in self.manifest.files:
+            name = entry.name
             listed.add(name)
             if name in checked:
-                if checked[name] != entry["sha256"]:
+                if checked[name] != entry.sha256:
                     raise BackupFileError(
                         _lt("The manifest gives two checksums for %(name)r."),
                         "manifest",
@@ -482,7 +308,7 @@ class BackupReader:
                 ) from None
             if names is None or name in names:
                 self._check_checksum(info, entry, text=not name.endswith(".xlsx"))
-            checked[name] = entry["sha256"]
+            checked[name] = entry.sha256
         extra = sorted(set(self._zip.namelist()) - listed)
         if extra:
             raise BackupFileError(
@@ -511,7 +337,7 @@ class BackupReader:
                     "encoding",
                     name=info.filename,
                 ) from None
-        if digest.hexdigest() != entry["sha256"]:
+        if digest.hexdigest() != entry.sha256:
             raise BackupFileError(
                 _lt(
                     "%(name)r does not match its checksum: the file was altered "
@@ -523,18 +349,9 @@ class BackupReader:
 
     # --- reading -----------------------------------------------------------
 
-    @property
-    def entries(self):
-        return self.manifest["files"]
-
     def find_entry(self, model, object_key=None):
         """The manifest entry of a model (and object), or None."""
-        for entry in self.entries:
-            if entry["model"] == model and (
-                object_key is None or entry["object"] in (object_key, "custom")
-            ):
-                return entry
-        return None
+        return self.manifest.find_entry(model, object_key)
 
     @property
     def quoting(self):
@@ -542,7 +359,7 @@ class BackupReader:
         ``"all"`` (the ``formula_protection`` flag: every cell, ids included),
         ``"none"`` (flag off: cells are the values, as Import reads them) or
         ``"text"`` (backups made before the flag: text cells only)."""
-        flag = self.manifest.get("formula_protection")
+        flag = self.manifest.formula_protection
         if flag is None:
             return "text"
         return "all" if flag else "none"
@@ -558,7 +375,7 @@ class BackupReader:
         quoting = self.quoting
         unquote_all = quoting == "all"
         unquote_text = quoting == "text"
-        header = entry["fields"]
+        header = entry.fields
         fields_by_index = []
         wanted = set(field_types)
         for index, column in enumerate(header):
@@ -576,7 +393,7 @@ class BackupReader:
                         ),
                         "column",
                         column=column,
-                        name=entry["name"],
+                        name=entry.name,
                         field=fname,
                         type=ftype,
                     )
@@ -586,7 +403,7 @@ class BackupReader:
             raise BackupFileError(
                 _lt("%(name)r has no column for %(fields)s."),
                 "column",
-                name=entry["name"],
+                name=entry.name,
                 fields=", ".join(sorted(missing)),
             )
         id_index = header.index("id")
@@ -595,7 +412,7 @@ class BackupReader:
             file_header = next(rows)
         except StopIteration:
             raise BackupFileError(
-                _lt("%(name)r is empty."), "column", name=entry["name"]
+                _lt("%(name)r is empty."), "column", name=entry.name
             ) from None
         if file_header != header:
             extra = [c for c in file_header if c not in header]
@@ -622,7 +439,7 @@ class BackupReader:
             raise BackupFileError(
                 message,
                 "column",
-                name=entry["name"],
+                name=entry.name,
                 extra=", ".join(map(repr, extra[:5])),
                 absent=", ".join(map(repr, absent[:5])),
             )
@@ -637,7 +454,7 @@ class BackupReader:
                     ),
                     "column",
                     line=line,
-                    name=entry["name"],
+                    name=entry.name,
                     count=len(row),
                     columns=len(header),
                 )
@@ -650,7 +467,7 @@ class BackupReader:
                     _lt("Line %(line)s of %(name)r has no valid external ID."),
                     "value",
                     line=line,
-                    name=entry["name"],
+                    name=entry.name,
                 )
             if reason := unstorable(xmlid):
                 raise BackupFileError(
@@ -660,7 +477,7 @@ class BackupReader:
                     ),
                     "value",
                     line=line,
-                    name=entry["name"],
+                    name=entry.name,
                     reason=reason,
                 )
             if len(xmlid) > MAX_EXTERNAL_ID:
@@ -671,7 +488,7 @@ class BackupReader:
                     ),
                     "value",
                     line=line,
-                    name=entry["name"],
+                    name=entry.name,
                     limit=MAX_EXTERNAL_ID,
                 )
             if unique and xmlid in seen:
@@ -679,7 +496,7 @@ class BackupReader:
                     _lt("External ID %(xmlid)r appears twice in %(name)r."),
                     "value",
                     xmlid=xmlid,
-                    name=entry["name"],
+                    name=entry.name,
                 )
             if unique:
                 seen.add(xmlid)
@@ -695,7 +512,7 @@ class BackupReader:
                         ),
                         "too_large",
                         line=line,
-                        name=entry["name"],
+                        name=entry.name,
                         field=fname,
                         size=_human(len(cell)),
                         limit=_human(limit),
@@ -707,26 +524,26 @@ class BackupReader:
                         _lt("Line %(line)s of %(name)r: %(field)r: %(reason)s."),
                         "value",
                         line=line,
-                        name=entry["name"],
+                        name=entry.name,
                         field=fname,
                         reason=exc,
                     ) from None
             yield xmlid, values
-        if count != entry["rows"]:
+        if count != entry.rows:
             raise BackupFileError(
                 _lt(
                     "%(name)r holds %(count)s records but its manifest says "
                     "%(rows)s: the file is incomplete or was altered."
                 ),
                 "rows",
-                name=entry["name"],
+                name=entry.name,
                 count=count,
-                rows=entry["rows"],
+                rows=entry.rows,
             )
 
     def _raw_rows(self, entry):
-        name = entry["name"]
-        if entry.get("sheet") or name.endswith(".xlsx"):
+        name = entry.name
+        if entry.sheet or name.endswith(".xlsx"):
             yield from self._xlsx_rows(entry)
             return
         with self._member(name) as member:
@@ -755,7 +572,7 @@ class BackupReader:
             raise BackupFileError(
                 _lt("XLSX backups need the openpyxl library."), "xlsx"
             ) from None
-        name = entry["name"]
+        name = entry.name
         with tempfile.TemporaryFile() as tmp:
             with self._member(name) as member:
                 shutil.copyfileobj(member, tmp, CHUNK)
@@ -770,7 +587,7 @@ class BackupReader:
             except Exception:  # openpyxl raises many kinds on a bad workbook
                 raise _unreadable_xlsx(name) from None
             try:
-                sheet_name = entry.get("sheet") or entry["object"][:31]
+                sheet_name = entry.sheet or entry.object[:31]
                 if sheet_name not in book.sheetnames:
                     raise BackupFileError(
                         _lt("%(name)r has no sheet %(sheet)r."),

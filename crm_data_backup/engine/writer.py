@@ -3,9 +3,9 @@
 """Streaming writers of backup files: CSV (the one dialect) and XLSX.
 
 Both take rows of text cells. XLSX cells are written as strings, which a
-spreadsheet never runs as formulas. The CSV writer neutralises formula-like
-cells of ``text_columns`` (:func:`cells.neutralise`) only when asked: the
-backup's CSV files are neutralised in SQL, with the formula protection setting.
+spreadsheet never runs as formulas. CSV cells are written as given: the
+backup's CSV files come neutralised from SQL, with the formula protection
+setting (see ``exporter.SqlExporter``).
 """
 
 import csv
@@ -13,29 +13,10 @@ import io
 
 import xlsxwriter
 
-from .cells import _RISKY_FIRST, needs
 from .errors import BackupFileError, _lt
-
-__all__ = ["BackupFileError", "CsvWriter", "XlsxWriter"]
 
 XLSX_MAX_ROWS = 1048576
 XLSX_MAX_CELL = 32767
-
-
-def _neutralise_rows(rows, text_columns):
-    """Yield rows with their formula-like text cells neutralised."""
-    if not text_columns:
-        yield from rows
-        return
-    for row in rows:
-        changed = None
-        for idx in text_columns:
-            value = row[idx]
-            if value and value[0] in _RISKY_FIRST and needs(value):
-                if changed is None:
-                    changed = list(row)
-                changed[idx] = "'" + value
-        yield row if changed is None else changed
 
 
 class CsvWriter:
@@ -47,12 +28,11 @@ class CsvWriter:
     guess of the encoding garbles files with few accented letters.
     """
 
-    def __init__(self, stream, header, text_columns=()):
+    def __init__(self, stream, header):
         self._text = io.TextIOWrapper(
             stream, encoding="utf-8", newline="", write_through=False
         )
         self._csv = csv.writer(self._text, dialect="excel")
-        self.text_columns = tuple(text_columns)
         self.rows = 0
         if header is not None:
             self._text.write("\ufeff")
@@ -60,8 +40,6 @@ class CsvWriter:
 
     def write_rows(self, rows):
         """Write a list of rows (sequences of str); returns how many."""
-        if self.text_columns:
-            rows = list(_neutralise_rows(rows, self.text_columns))
         self._csv.writerows(rows)
         self.rows += len(rows)
         return len(rows)

@@ -2,6 +2,7 @@ from . import (
     base,
     crm_backup_server_owned,
     crm_backup_live,
+    crm_backup_job,
     crm_backup,
     crm_backup_audit,
     crm_backup_compare,

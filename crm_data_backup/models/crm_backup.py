@@ -7,18 +7,17 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, Command, _, api, fields, models, release
-from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, config, format_datetime, str2bool
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_datetime, str2bool
 
 from ..engine.archive import BackupArchive
 from ..engine.exporter import SqlExporter
-from ..engine.writer import BackupFileError, XlsxWriter
+from ..engine.manifest import Manifest, ManifestEntry
+from ..engine.writer import XlsxWriter
 from .formatting import human_size
-from .notify import notify_requester, record_url
 from .request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
@@ -28,19 +27,20 @@ _logger = logging.getLogger(__name__)
 RUN_LOCK_KEY = 84271032
 
 
-def _testing():
-    return bool(
-        getattr(threading.current_thread(), "testing", False) or config["test_enable"]
-    )
-
-
 class CrmBackup(models.Model):
     """One backup of the CRM: a zip of one file per object."""
 
     _name = "crm.backup"
     _description = "CRM Backup"
-    _inherit = ["crm.backup.server.owned", "mail.thread", "crm.backup.live"]
+    _inherit = [
+        "crm.backup.server.owned",
+        "crm.backup.job",
+        "mail.thread",
+        "crm.backup.live",
+    ]
     _order = "id desc"
+    _job_cron = "crm_data_backup.ir_cron_crm_backup_run"
+    _job_commits = True
     # Nothing: backups are made by request_backup() and the job only.
     _user_fields = frozenset()
     _live_fields = frozenset({"state", "progress"})
@@ -85,10 +85,7 @@ class CrmBackup(models.Model):
         "crm.backup.line", "backup_id", help="One line per file in the backup."
     )
     requested_by_id = fields.Many2one(
-        "res.users",
-        readonly=True,
         default=lambda self: self.env.user,
-        ondelete="set null",
         help="Who asked for the backup; notified when it is ready or failed.",
     )
     file_format = fields.Selection(
@@ -101,7 +98,7 @@ class CrmBackup(models.Model):
     progress = fields.Float(
         readonly=True, help="Share of the objects already written (percent)."
     )
-    done_date = fields.Datetime(readonly=True, help="When the backup was finished.")
+    date_done = fields.Datetime(help="When the backup was finished.")
     record_count = fields.Integer(
         readonly=True,
         help="How many records the backup holds, all files together, archived "
@@ -117,9 +114,7 @@ class CrmBackup(models.Model):
         readonly=True,
         help="Size of the zip in bytes (a float: zips may pass 2 GB).",
     )
-    error_message = fields.Text(
-        readonly=True, help="Why the backup failed, in plain words."
-    )
+    error_message = fields.Text(help="Why the backup failed, in plain words.")
     is_scheduled = fields.Boolean(
         readonly=True, help="Made by the scheduled backups job, not by a person."
     )
@@ -246,16 +241,12 @@ class CrmBackup(models.Model):
                 "is_scheduled": bool(scheduled and self.env.su),
             }
         )
-        self.env["crm.backup.audit"]._log(
+        backup._audit(
             "backup_requested",
-            backup_id=backup.id,
+            user_id=self.env.uid,
             details=_("Scheduled") if scheduled else _("Requested by a user"),
         )
-        cron = self.env.ref(
-            "crm_data_backup.ir_cron_crm_backup_run", raise_if_not_found=False
-        )
-        if cron:
-            cron.sudo()._trigger()
+        self._wake_cron()
         return backup.with_env(self.env)
 
     def action_download(self):
@@ -288,22 +279,14 @@ class CrmBackup(models.Model):
                 if locked and backup.exists().state == "running":
                     # its files go before "failed" is committed (at the unlock)
                     backup._remove_work_dir()
-                    backup._fail(_("The backup was interrupted (the server stopped)."))
+                    backup._job_failed(
+                        _("The backup was interrupted (the server stopped).")
+                    )
         self._sweep_work_dirs()
         queued = self.search([("state", "=", "queued")], order="id")
         for backup in queued:
             backup._run()
             self._commit()
-
-    @api.model
-    def _commit(self):
-        if not _testing():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-
-    @api.model
-    def _rollback(self):
-        if not _testing():
-            self.env.cr.rollback()
 
     @contextlib.contextmanager
     def _run_lock(self):
@@ -351,27 +334,12 @@ class CrmBackup(models.Model):
         self._commit()
         workdir = self._work_dir()
         try:
-            try:
+            with self._job_outcome():
                 self._remove_work_dir()
                 os.makedirs(workdir, mode=0o700)
                 path = os.path.join(workdir, "backup.zip")
-                # tests cannot roll back their cursor: a savepoint stands for it
-                guard = (
-                    self.env.cr.savepoint() if _testing() else contextlib.nullcontext()
-                )
-                with guard:
-                    result = self._make_zip(path)
-                    self._store(path, result)
-            except BackupFileError as exc:
-                self._rollback()
-                self._fail(exc.translated(self.env._))
-            except (UserError, AccessError, OSError) as exc:
-                self._rollback()
-                self._fail(str(exc.args[0]) if exc.args else str(exc))
-            except Exception as exc:
-                _logger.exception("Backup %s failed", self.id)
-                self._rollback()
-                self._fail(_("Unexpected error: %(error)s", error=exc))
+                result = self._make_zip(path)
+                self._store(path, result)
         finally:
             self._remove_work_dir()
         return self.state == "done"
@@ -417,7 +385,7 @@ class CrmBackup(models.Model):
             "active_test": False,
             "allowed_company_ids": self.company_ids.ids or self.company_id.ids,
         }
-        if _testing() and not self.env.context.get("crm_backup_real_snapshot"):
+        if self._in_test() and not self.env.context.get("crm_backup_real_snapshot"):
             self.env.flush_all()
             yield api.Environment(self.env.cr, uid, context)
             return
@@ -457,21 +425,21 @@ class CrmBackup(models.Model):
         self._commit()
         # XLSX cells are strings, never formulas: only CSV files need quotes
         protect = self.file_format == "csv" and self._csv_formula_protection()
-        header = {
-            "database_uuid": self._param("database.uuid", ""),
-            "database_name": self.env.cr.dbname,
-            "odoo_version": release.serie,
-            "addon_version": self.env["ir.module.module"]
+        manifest = Manifest(
+            database_uuid=self._param("database.uuid", ""),
+            database_name=self.env.cr.dbname,
+            odoo_version=release.serie,
+            addon_version=self.env["ir.module.module"]
             .sudo()
             .search([("name", "=", "crm_data_backup")], limit=1)
             .installed_version
             or "18.0.1.0.0",
-            "created_at": fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "file_format": self.file_format,
+            created_at=fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            file_format=self.file_format,
             # how the reader knows whether cells carry a formula quote
-            "formula_protection": protect,
-        }
-        archive = BackupArchive(path, header)
+            formula_protection=protect,
+        )
+        archive = BackupArchive(path, manifest)
         lines = []
         xlsx_path = path + ".xlsx"
         xlsx = XlsxWriter(xlsx_path) if self.file_format == "xlsx" else None
@@ -488,21 +456,26 @@ class CrmBackup(models.Model):
                 for done, (obj, key, model_name, domain, own) in enumerate(targets):
                     spec = Object._object_spec(model_name, domain, own_only=own)
                     entry = self._export_object(
-                        exporter, spec, archive, key, xlsx, protect
+                        exporter,
+                        spec,
+                        archive,
+                        key,
+                        xlsx,
+                        protect,
+                        object_key="custom" if obj.parent_id else obj.key,
                     )
                     if entry:
-                        entry["object"] = "custom" if obj.parent_id else obj.key
                         archive.add_entry(entry)
                         lines.append(
                             {
                                 "sequence": len(lines),
                                 "object_id": obj.id,
                                 "model_name": model_name,
-                                "record_count": entry["rows"],
+                                "record_count": entry.rows,
                                 "archived_count": self._archived_rows(senv, spec),
-                                "file_name": entry.get("sheet")
-                                and f"backup.xlsx ({entry['sheet']})"
-                                or entry["name"],
+                                "file_name": entry.sheet
+                                and f"backup.xlsx ({entry.sheet})"
+                                or entry.name,
                             }
                         )
                     if on_object_done:
@@ -511,10 +484,8 @@ class CrmBackup(models.Model):
             if xlsx:
                 xlsx.close()
                 xlsx = None
-                if archive.files:
-                    digest = archive.add_path("backup.xlsx", xlsx_path)
-                    for entry in archive.files:
-                        entry["sha256"] = digest
+                if archive.manifest.files:
+                    archive.add_path("backup.xlsx", xlsx_path)
             archive.close()
         except Exception:
             archive.abort()
@@ -545,30 +516,37 @@ class CrmBackup(models.Model):
         return senv.cr.fetchone()[0]
 
     @api.model
-    def _export_object(self, exporter, spec, archive, key, xlsx=None, protect=False):
-        """Write one object's file (or sheet); None when it has no record.
+    def _export_object(
+        self, exporter, spec, archive, key, xlsx=None, protect=False, object_key=None
+    ):
+        """Write one object's file (or sheet); its manifest entry (of the
+        backup object ``object_key``), or None when it has no record.
         ``protect``: neutralise formula-like CSV cells."""
-        exporter.cr.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {spec.from_sql} WHERE {spec.where_sql})" % ()
-        )
-        if not exporter.cr.fetchone()[0]:
+        if not exporter.has_rows(spec):
             return None
         header = spec.header
-        entry = {"model": spec.model, "fields": header}
         if xlsx:
             # string cells: the values themselves, never run as formulas
             xlsx.add_sheet(key, header)
             for batch in exporter.iter_batches(spec):
                 xlsx.write_rows(batch)
-            entry.update(name="backup.xlsx", sheet=key[:31], rows=xlsx.rows)
-            return entry
+            # its checksum is the workbook's (BackupArchive.add_path)
+            return ManifestEntry(
+                spec.model,
+                header,
+                "backup.xlsx",
+                xlsx.rows,
+                object=object_key,
+                sheet=key[:31],
+            )
         name = f"{key}.csv"
         member = archive.open_file(name)
         with member as stream:
             # cells come neutralised from SQL: the writer adds nothing per cell
             rows = exporter.write_csv(spec, stream, neutralise=protect)
-        entry.update(name=name, rows=rows, sha256=member.sha256)
-        return entry
+        return ManifestEntry(
+            spec.model, header, name, rows, member.sha256, object=object_key
+        )
 
     def _store(self, path, result):
         """Keep the zip as an attachment of the backup, streamed to the
@@ -581,7 +559,7 @@ class CrmBackup(models.Model):
             {
                 "state": "done",
                 "attachment_id": attachment.id,
-                "done_date": now,
+                "date_done": now,
                 "expiration_date": now + timedelta(days=self._retention_days()),
                 "progress": 100.0,
                 "file_size": size,
@@ -590,10 +568,8 @@ class CrmBackup(models.Model):
                 "line_ids": [(5, 0, 0)] + [(0, 0, v) for v in result["lines"]],
             }
         )
-        self.env["crm.backup.audit"]._log(
+        self._audit(
             "backup_created",
-            backup_id=self.id,
-            user_id=self.requested_by_id.id or self.env.uid,
             record_count=self.record_count,
             details=(
                 _("1 file, %s", human_size(self.env, size))
@@ -605,7 +581,7 @@ class CrmBackup(models.Model):
                 )
             ),
         )
-        self._announce_done()
+        self._announce()
         # compared with the previous backup: mass changes raise an alert
         self._check_mass_changes()  # pylint: disable=no-member
 
@@ -651,9 +627,6 @@ class CrmBackup(models.Model):
         """Absolute address of the zip, usable from a mail client."""
         return f"{self.get_base_url()}/crm_data_backup/download/{self.id}"
 
-    def _announce_done(self):
-        self._announce()
-
     def _announce_recipients(self):
         """Who is told of the outcome: the requester; for a scheduled backup,
         the backup administrators who may read it (all its companies)."""
@@ -669,62 +642,79 @@ class CrmBackup(models.Model):
     def _announce(self, reason=None):
         """Tell the requester(s) the backup is ready, or failed (``reason``)."""
         for user in self._announce_recipients():
-            self._announce_to(user, reason)
+            # in the user's language and time zone: the message is theirs
+            backup = self.with_context(lang=user.lang or self.env.lang)
+            if reason is None:
+                backup._announce_ready(user)
+            else:
+                backup._announce_failed(user, reason)
 
-    def _announce_to(self, user, reason):
-        # in the user's language and time zone: the message is theirs
-        backup = self.with_context(lang=user.lang or self.env.lang)
-        links = [(backup.env._("Open the backup"), record_url(self))]
-        if reason is None:
-            title = backup.env._("Backup ready")
-            line = backup.env._(
-                "Your backup %(name)s is ready (%(count)s records, %(archived)s "
-                "of them archived). It can be downloaded until %(date)s.",
-                name=self.name,
-                count=self.record_count,
-                archived=self.archived_count,
-                date=format_datetime(
-                    backup.env, self.expiration_date, tz=user.tz or "UTC"
-                ),
-            )
-            links.insert(0, (backup.env._("Download"), self._download_link()))
-            subtype = "crm_data_backup.mt_backup_done"
-            toast = (
-                "success",
-                backup.env._("%(name)s can be downloaded.", name=self.name),
-            )
-        else:
-            title = backup.env._("Backup failed")
-            # the reason stays in the application (it may quote data): the
-            # message, which may be e-mailed, links to it
-            line = backup.env._(
-                "The backup %(name)s failed; no file was kept. The backup says why.",
-                name=self.name,
-            )
-            subtype = "crm_data_backup.mt_backup_failed"
-            toast = ("danger", reason)
-        notify_requester(backup, user, title, [line], links, subtype, toast)
+    def _announce_ready(self, user):
+        _ = self.env._
+        line = _(
+            "Your backup %(name)s is ready (%(count)s records, %(archived)s "
+            "of them archived). It can be downloaded until %(date)s.",
+            name=self.name,
+            count=self.record_count,
+            archived=self.archived_count,
+            date=format_datetime(self.env, self.expiration_date, tz=user.tz or "UTC"),
+        )
+        self._tell(
+            user,
+            _("Backup ready"),
+            [line],
+            "success",
+            toast=_("%(name)s can be downloaded.", name=self.name),
+            links=[(_("Download"), self._download_link())],
+            subtype="crm_data_backup.mt_backup_done",
+        )
 
-    def _fail(self, reason):
-        """Mark failed with ``reason``, drop any file, tell the requester."""
+    def _announce_failed(self, user, reason):
+        _ = self.env._
+        # the reason stays in the application (it may quote data): the
+        # message, which may be e-mailed, links to it
+        line = _(
+            "The backup %(name)s failed; no file was kept. The backup says why.",
+            name=self.name,
+        )
+        self._tell(
+            user,
+            _("Backup failed"),
+            [line],
+            "danger",
+            toast=reason,
+            subtype="crm_data_backup.mt_backup_failed",
+        )
+
+    def _job_open_label(self):
+        return self.env._("Open the backup")
+
+    def _job_unexpected_text(self, exc):
+        if isinstance(exc, OSError):  # disk full, permissions: said as is
+            return str(exc)
+        return super()._job_unexpected_text(exc)
+
+    def _audit_values(self):
+        return {
+            "backup_id": self.id,
+            "user_id": self.requested_by_id.id or self.env.uid,
+        }
+
+    def _job_failed(self, message):
+        """Mark failed with ``message``, drop any file, tell the requester."""
         self.ensure_one()
         attachment = self.attachment_id
         self.write(
             {
                 "state": "failed",
-                "error_message": reason,
+                "error_message": message,
                 "attachment_id": False,
                 "line_ids": [(5, 0, 0)],
             }
         )
         attachment.sudo().unlink()
-        self.env["crm.backup.audit"]._log(
-            "backup_failed",
-            backup_id=self.id,
-            user_id=self.requested_by_id.id or self.env.uid,
-            details=reason,
-        )
-        self._announce(reason)
+        self._audit("backup_failed", details=message)
+        self._announce(message)
 
     # -- expiry and schedule --------------------------------------------------
     @api.model
@@ -739,9 +729,7 @@ class CrmBackup(models.Model):
             attachment = backup.attachment_id
             backup.write({"state": "expired", "attachment_id": False})
             attachment.sudo().unlink()
-            self.env["crm.backup.audit"]._log(
-                "backup_expired", backup_id=backup.id, user_id=SUPERUSER_ID
-            )
+            backup._audit("backup_expired", user_id=SUPERUSER_ID)
             self._commit()
         return expired
 
@@ -771,7 +759,7 @@ class CrmBackup(models.Model):
 
     def unlink(self):
         for backup in self:
-            self.env["crm.backup.audit"]._log("backup_deleted", backup_id=backup.id)
+            backup._audit("backup_deleted", user_id=self.env.uid)
         # restores made from them keep their history (the backup's name)
         restores = (
             self.env["crm.backup.restore"]

@@ -187,7 +187,7 @@ class CrmBackupCompare(models.Model):
             source = attachment.raw or b""
         reader = BackupReader(source, acknowledge_foreign=True)
         try:
-            reader.validate()
+            reader.open().check_files()
         except BackupFileError as exc:
             reader.close()
             raise UserError(exc.translated(self.env._)) from None
@@ -250,15 +250,15 @@ class CrmBackupCompare(models.Model):
             )
             try:
                 for obj, key, entry, target in self._targets(old):
-                    Model = self.env[entry["model"]]
+                    Model = self.env[entry.model]
                     if new:
-                        other = new.find_entry(entry["model"], obj.key)
-                        header = other["fields"] if other else None
+                        other = new.find_entry(entry.model, obj.key)
+                        header = other.fields if other else None
                     else:
                         header = live_header(live_env, target)
                     if header is None:
                         continue
-                    cmp_fields = compared_fields(Model, entry["fields"], header)
+                    cmp_fields = compared_fields(Model, entry.fields, header)
                     types = dict(cmp_fields)
                     try:
                         # external IDs given twice are found by the comparer
@@ -273,11 +273,11 @@ class CrmBackupCompare(models.Model):
                             rows_from,
                             rows_to,
                             writer,
-                            names=(entry["name"], other["name"] if new else key),
+                            names=(entry.name, other.name if new else key),
                         )
                     except BackupFileError as exc:
                         raise UserError(exc.translated(self.env._)) from None
-                    lines.append(self._line_values(obj, entry["model"], diff))
+                    lines.append(self._line_values(obj, entry.model, diff))
             finally:
                 book.close()
             with open(path, "rb") as f:

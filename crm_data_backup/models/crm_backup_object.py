@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from ..engine.exporter import FieldSpec, ObjectSpec
+from ..engine.exporter import ExportField, ExportObject
 
 # Types the SQL exporter renders itself; any other stored type goes through
 # Odoo's own export (per batch) so that its cells stay identical.
@@ -340,12 +340,6 @@ class CrmBackupObject(models.Model):
         return result
 
     @api.model
-    def _render_sql(self, sql):
-        """Render an SQL object as text for the engine (``%`` doubled, as the
-        engine runs it with parameters)."""
-        return self.env.cr.mogrify(sql.code, sql.params).decode().replace("%", "%%")
-
-    @api.model
     def _m2m_pairs_sql(self, model, field):
         """(src, dst, pos) of a many2many, pos in the order the ORM reads it.
 
@@ -365,16 +359,14 @@ class CrmBackupObject(models.Model):
             SQL("%s AS dst", comodel_id),
             SQL("row_number() OVER (ORDER BY %s, %s) AS pos", order, comodel_id),
         )
-        return self._render_sql(
-            SQL(
-                "SELECT r.%s AS src, r.%s AS dst, k.pos FROM %s r "
-                "JOIN (%s) k ON k.dst = r.%s",
-                SQL.identifier(field.column1),
-                SQL.identifier(field.column2),
-                SQL.identifier(field.relation),
-                ranks,
-                SQL.identifier(field.column2),
-            )
+        return SQL(
+            "SELECT r.%s AS src, r.%s AS dst, k.pos FROM %s r "
+            "JOIN (%s) k ON k.dst = r.%s",
+            SQL.identifier(field.column1),
+            SQL.identifier(field.column2),
+            SQL.identifier(field.relation),
+            ranks,
+            SQL.identifier(field.column2),
         )
 
     @api.model
@@ -386,17 +378,14 @@ class CrmBackupObject(models.Model):
         query = model._search(domain)
         alias = model._table
         if query.is_empty():
-            where = "FALSE"
-        elif self._render_sql(query.from_clause) == self._render_sql(
-            SQL.identifier(alias)
-        ):
+            where = SQL("FALSE")
+        elif query.from_clause == SQL.identifier(alias):
             # the records' own condition, on the exported table itself: no
             # second scan of the table to match ids
-            where = query.where_clause
-            where = self._render_sql(where) if where.code else "TRUE"
+            where = query.where_clause or SQL("TRUE")
         else:
             alias = "t"
-            where = "t.id IN %s" % self._render_sql(query.subselect())
+            where = SQL("%s IN %s", SQL.identifier(alias, "id"), query.subselect())
         specs = []
         for field in self._backup_fields(model, own_only=own_only):
             if field_names is not None and field.name not in field_names:
@@ -404,7 +393,7 @@ class CrmBackupObject(models.Model):
             python = field.type not in SQL_TYPES or (
                 field.company_dependent and field.type in ("many2many", "properties")
             )
-            spec = FieldSpec(
+            spec = ExportField(
                 name=field.name,
                 type=field.type,
                 column=field.name,
@@ -414,9 +403,7 @@ class CrmBackupObject(models.Model):
             if field.company_dependent and not python:
                 # the value of the current company, or the default, as the ORM
                 # reads it (jsonb per company)
-                spec.expr = self._render_sql(
-                    model._field_to_sql(alias, field.name, flush=False)
-                )
+                spec.expr = model._field_to_sql(alias, field.name, flush=False)
             if field.type == "float" and not python:
                 digits = field.get_digits(self.env)
                 spec.digits = digits[1] if digits else None
@@ -430,7 +417,7 @@ class CrmBackupObject(models.Model):
                     if field.type == "many2many":
                         spec.pairs_sql = self._m2m_pairs_sql(model, field)
             specs.append(spec)
-        return ObjectSpec(
+        return ExportObject(
             model=model._name,
             table=model._table,
             alias=alias,

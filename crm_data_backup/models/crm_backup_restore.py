@@ -8,27 +8,25 @@ import json
 import logging
 import secrets
 import tempfile
-import threading
 import time
 
 import psycopg2
 from markupsafe import Markup
 from psycopg2 import errorcodes
 
-from odoo import SUPERUSER_ID, _, api, fields, models, tools
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..engine.applier import Applier, ChangeSpool, UndoReader, UndoWriter
 from ..engine.cells import PARSABLE_TYPES, column_field
-from ..engine.errors import _lt
-from ..engine.planner import FieldSpec, Planner
-from ..engine.reader import BackupFileError, BackupReader
+from ..engine.errors import BackupFileError, _lt
+from ..engine.planner import Planner, RestoreField
+from ..engine.reader import BackupReader
 from ..orm.undo_journal import UndoJournal, put_back, still_as_left
 from ..orm.write_logic import write_logic
 from .fast_target import FastOrmTarget
 from .formatting import ValueFormatter
-from .notify import notify_requester, record_url
 from .request_lock import RESTORE_REQUESTS, serialize_requests
 from .tracking_log import finalize_tracking, pending_tracking
 
@@ -97,12 +95,6 @@ def _cell_key(record, name):
 
 class RestoreLockBusy(UserError):
     """Another restore holds the database lock."""
-
-
-def _testing():
-    return getattr(threading.current_thread(), "testing", False) or tools.config.get(
-        "test_enable"
-    )
 
 
 class _AutomationsDone(dict):
@@ -381,8 +373,14 @@ class CrmBackupRestore(models.Model):
 
     _name = "crm.backup.restore"
     _description = "CRM Data Restore"
-    _inherit = ["crm.backup.server.owned", "mail.thread", "crm.backup.live"]
+    _inherit = [
+        "crm.backup.server.owned",
+        "crm.backup.job",
+        "mail.thread",
+        "crm.backup.live",
+    ]
     _order = "id desc"
+    _job_cron = "crm_data_backup.ir_cron_restore_run"
     _check_company_auto = True
     # What a user chooses; frozen once the identity check passed.
     _user_fields = frozenset(
@@ -613,15 +611,9 @@ class CrmBackupRestore(models.Model):
         "Records to write", compute="_compute_progress", help="Written in all."
     )
     progress = fields.Float(compute="_compute_progress", help="Percent written.")
-    error_message = fields.Text(
-        readonly=True, copy=False, help="Why the restore failed (nothing was changed)."
-    )
-    requested_by_id = fields.Many2one(
-        "res.users", readonly=True, copy=False, help="Who confirmed the restore."
-    )
-    date_done = fields.Datetime(
-        readonly=True, copy=False, help="When the restore finished."
-    )
+    error_message = fields.Text(help="Why the restore failed (nothing was changed).")
+    requested_by_id = fields.Many2one(help="Who confirmed the restore.")
+    date_done = fields.Datetime(help="When the restore finished.")
     undone_by_id = fields.Many2one(
         "res.users", readonly=True, copy=False, help="Who confirmed the undo."
     )
@@ -837,7 +829,7 @@ class CrmBackupRestore(models.Model):
             if full:
                 names = None
                 if restored_only and (entry := self._find_entry(reader)):
-                    names = {entry["name"]}
+                    names = {entry.name}
                 reader.check_files(names)
         except BackupFileError as exc:
             if not isinstance(source, bytes):
@@ -850,7 +842,7 @@ class CrmBackupRestore(models.Model):
         return reader.find_entry(self.model_name, key)
 
     def _restorable_names(self, entry):
-        names = [column_field(column) for column in entry["fields"]]
+        names = [column_field(column) for column in entry.fields]
         return [name for name in names if self._field_restorable(name)]
 
     # --- plan ----------------------------------------------------------
@@ -976,7 +968,7 @@ class CrmBackupRestore(models.Model):
                     key for key, _label in field._description_selection(self.env)
                 )
             specs.append(
-                FieldSpec(
+                RestoreField(
                     name=name,
                     type=field.type,
                     label=field._description_string(self.env),
@@ -1007,7 +999,7 @@ class CrmBackupRestore(models.Model):
         Model = self.env[self.model_name]
         missing_now = [
             column_field(c)
-            for c in entry["fields"]
+            for c in entry.fields
             if column_field(c) in names and column_field(c) not in Model._fields
         ]
         if missing_now:
@@ -1053,7 +1045,7 @@ class CrmBackupRestore(models.Model):
         """The backup's column holding the records' names, if it has one."""
         name = self.env[self.model_name]._rec_name
         field = self.env[self.model_name]._fields.get(name)
-        if field and field.type in ("char", "text") and name in entry["fields"]:
+        if field and field.type in ("char", "text") and name in entry.fields:
             return name
         return None
 
@@ -1072,12 +1064,8 @@ class CrmBackupRestore(models.Model):
             finally:
                 reader.close()
             restore._store_plan(plan, specs)
-            self.env["crm.backup.audit"]._log(
+            restore._audit(
                 "restore_planned",
-                backup_id=restore.backup_id.id or False,
-                restore_id=restore.id,
-                object_id=restore.object_id.id,
-                field_names=",".join(restore.field_ids.mapped("name")),
                 record_count=plan.change_count,
                 details=restore._summary_text(plan),
             )
@@ -1439,10 +1427,7 @@ class CrmBackupRestore(models.Model):
         other = self._running_restore()
         if other and other._is_orphan():
             # a crash or a forced state must not block every restore
-            other._fail(
-                other.job or "restore",
-                UserError(_("The job was interrupted before it could run.")),
-            )
+            other._job_failed(_("The job was interrupted before it could run."))
             other = self._running_restore()
         if other:
             raise UserError(
@@ -1525,15 +1510,7 @@ class CrmBackupRestore(models.Model):
         )
         if wizard.auth_method == "sso":
             return wizard.action_confirm()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Confirm your identity"),
-            "res_model": "crm.backup.restore.auth",
-            "res_id": wizard.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-        }
+        return wizard._action_open()
 
     def _grant_execution(self, job):
         """Called after a successful identity check only: allows one run."""
@@ -1593,11 +1570,7 @@ class CrmBackupRestore(models.Model):
         self._check_not_running()
         who = "undone_by_id" if job == "undo" else "requested_by_id"
         self._mark_running(job, **{who: self.env.uid})
-        cron = self.env.ref(
-            "crm_data_backup.ir_cron_restore_run", raise_if_not_found=False
-        )
-        if cron:
-            cron.sudo()._trigger()
+        self._wake_cron()
 
     # --- run ------------------------------------------------------------
 
@@ -1608,14 +1581,11 @@ class CrmBackupRestore(models.Model):
             user = restore._job_user()
             if not user or not user.has_group("crm_data_backup.group_crm_backup_admin"):
                 # never the cron's own (superuser) rights in their place
-                restore._fail(
-                    restore.job or "restore",
-                    UserError(
-                        _(
-                            "The user who confirmed this job is no longer a CRM "
-                            "Backup Administrator."
-                        )
-                    ),
+                restore._job_failed(
+                    _(
+                        "The user who confirmed this job is no longer a CRM "
+                        "Backup Administrator."
+                    )
                 )
                 continue
             restore = restore.with_user(user)
@@ -1626,18 +1596,15 @@ class CrmBackupRestore(models.Model):
                     restore._execute_restore()
             except RestoreLockBusy:
                 # Another worker is restoring: try again in a minute.
-                self.env.ref("crm_data_backup.ir_cron_restore_run")._trigger(
-                    fields.Datetime.now() + datetime.timedelta(minutes=1)
-                )
+                self._wake_cron(fields.Datetime.now() + datetime.timedelta(minutes=1))
                 return
             except UserError as exc:
                 # No identity check behind it (state forced by hand).
-                restore._fail(restore.job or "restore", exc)
+                restore._job_failed(str(exc))
             self.env["ir.cron"]._notify_progress(
                 done=index + 1, remaining=len(restores) - index - 1
             )
-            if not _testing():
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            self._commit()
 
     def _acquire_lock(self):
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [RESTORE_LOCK_KEY])
@@ -1669,12 +1636,9 @@ class CrmBackupRestore(models.Model):
         if self.state not in ("planned", "running"):
             raise UserError(_("This restore cannot run in its current state."))
         self._mark_running("restore")
-        try:
-            with self.env.cr.savepoint():
-                result, plan = self._apply_restore()
-        except Exception as exc:
-            self.env.invalidate_all()
-            self._fail("restore", exc)
+        with self._job_outcome() as outcome:
+            result, plan = self._apply_restore()
+        if outcome["failed"]:
             return False
         self.sudo().write(
             {
@@ -1688,15 +1652,10 @@ class CrmBackupRestore(models.Model):
                 "error_message": False,
             }
         )
-        details = self._summary_text(plan)
-        self.env["crm.backup.audit"]._log(
+        self._audit(
             "restore_executed",
-            backup_id=self.backup_id.id or False,
-            restore_id=self.id,
-            object_id=self.object_id.id,
-            field_names=",".join(self.field_ids.mapped("name")),
             record_count=result["records_written"] + result["records_created"],
-            details=details,
+            details=self._summary_text(plan),
         )
         notice = self._notice_env()
         notice._notify(
@@ -1818,17 +1777,17 @@ class CrmBackupRestore(models.Model):
             _ANNOUNCED[key] = now
         if done == total:
             _ANNOUNCED.pop(key, None)
-        if _testing():  # tests have one transaction, never committed
+        if self._in_test():  # tests have one transaction, never committed
             self.env.cr.execute(query)
             if announce:
-                self._live_send()  # pylint: disable=no-member
+                self._live_send()
             return
         try:
             with self.env.registry.cursor() as cr:
                 cr.execute("SET LOCAL synchronous_commit = off")
                 cr.execute(query)
                 if announce:
-                    self._live_send(self.env(cr=cr))  # pylint: disable=no-member
+                    self._live_send(self.env(cr=cr))
         except psycopg2.Error as exc:
             # what the screens show never stops the job (no free connection...)
             _logger.warning("Restore %s: progress not shown: %s", self.id, exc)
@@ -1841,24 +1800,17 @@ class CrmBackupRestore(models.Model):
         if self.state not in ("done", "running") or not self.sudo().undo_data:
             raise UserError(_("This restore cannot be undone."))
         self._check_no_later_restore()
-        try:
-            with self.env.cr.savepoint():
-                count, written_fields, kept = self._apply_undo()
-        except Exception as exc:
-            self.env.invalidate_all()
-            self._fail("undo", exc)
+        with self._job_outcome() as outcome:
+            count, written_fields, kept = self._apply_undo()
+        if outcome["failed"]:
             return False
         self.sudo().write({"state": "undone", "date_undone": fields.Datetime.now()})
-        kept_text = self._kept_text(kept)
-        self.env["crm.backup.audit"]._log(
+        self._audit(
             "restore_undone",
-            backup_id=self.backup_id.id or False,
-            restore_id=self.id,
-            object_id=self.object_id.id,
             # what the undo wrote, read from its saved values
             field_names=",".join(written_fields),
             record_count=count,
-            details=kept_text,
+            details=self._kept_text(kept),
         )
         notice = self._notice_env()
         notice._notify(
@@ -2020,23 +1972,26 @@ class CrmBackupRestore(models.Model):
             if model in self.env:
                 self.env[model].sudo().browse(list(ids)).exists().unlink()
 
-    def _fail(self, job, exc):
-        message = (
-            str(exc)
-            if isinstance(exc, UserError)
-            else _("Nothing was changed. The error was: %s", exc)
-        )
-        _logger.warning("Restore %s (%s) failed: %s", self.id, job, type(exc).__name__)
+    def _job_unexpected_text(self, exc):
+        return self.env._("Nothing was changed. The error was: %s", exc)
+
+    def _job_open_label(self):
+        return self.env._("Open the restore")
+
+    def _audit_values(self):
+        return {
+            "backup_id": self.backup_id.id or False,
+            "restore_id": self.id,
+            "object_id": self.object_id.id,
+            "field_names": ",".join(self.field_ids.mapped("name")),
+        }
+
+    def _job_failed(self, message):
+        """The job failed, nothing was changed: back to where it was."""
+        job = self.job or "restore"
         previous = "done" if job == "undo" else "failed"
         self.sudo().write({"state": previous, "error_message": message})
-        self.env["crm.backup.audit"]._log(
-            "restore_failed",
-            backup_id=self.backup_id.id or False,
-            restore_id=self.id,
-            object_id=self.object_id.id,
-            field_names=",".join(self.field_ids.mapped("name")),
-            details=f"{job}: {message}",
-        )
+        self._audit("restore_failed", details=f"{job}: {message}")
         notice = self._notice_env()
         notice._notify(
             notice.env._("Restore failed"),
@@ -2063,14 +2018,5 @@ class CrmBackupRestore(models.Model):
         return self.with_context(lang=self._job_user().lang or self.env.lang)
 
     def _notify(self, title, message, kind, toast=None):
-        """Tell who asked for the current job; ``toast``: the pop-up's text
-        when it may say more than the message (default: the message)."""
-        notify_requester(
-            self,
-            self._job_user(),
-            title,
-            [message],
-            [(self.env._("Open the restore"), record_url(self))],
-            "mail.mt_comment",
-            (kind, toast or message),
-        )
+        """Tell who asked for the current job."""
+        self._tell(self._job_user(), title, [message], kind, toast=toast)

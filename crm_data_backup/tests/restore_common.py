@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Backup zips for restore tests, built straight from the file contract."""
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -9,6 +10,7 @@ import json
 import zipfile
 
 from ..engine.cells import neutralise
+from ..engine.reader import BackupReader
 
 
 def csv_bytes(header, rows):
@@ -32,6 +34,18 @@ def file_spec(obj_key, model, columns, rows, /, **overrides):
     }
     spec.update(overrides)
     return spec
+
+
+@contextlib.contextmanager
+def open_backup(data, names=None, **kwargs):
+    """A reader of the backup ``data`` as a restore opens one: the zip and
+    its manifest checked, then the contents of ``names`` (None: every file)."""
+    reader = BackupReader(data, **kwargs).open()
+    try:
+        reader.check_files(names)
+        yield reader
+    finally:
+        reader.close()
 
 
 def make_zip(files, database_uuid="test-uuid", manifest_overrides=None, extra=None):

@@ -40,7 +40,7 @@ class TestBackupFlow(BackupCommon):
         )
         self.assertAlmostEqual(
             backup.expiration_date,
-            backup.done_date + timedelta(days=14),
+            backup.date_done + timedelta(days=14),
             delta=timedelta(seconds=1),
         )
         archive = self.open_zip(backup)
@@ -49,7 +49,10 @@ class TestBackupFlow(BackupCommon):
         self.assertEqual(manifest["format_version"], 1)
         self.assertEqual(manifest["file_format"], "csv")
         self.assertEqual(manifest["odoo_version"], "18.0")
-        self.assertEqual(manifest["addon_version"], "18.0.1.0.0")
+        self.assertEqual(
+            manifest["addon_version"],
+            self.env.ref("base.module_crm_data_backup").latest_version,
+        )
         self.assertEqual(manifest["database_name"], self.env.cr.dbname)
         self.assertEqual(
             manifest["database_uuid"],
@@ -89,7 +92,7 @@ class TestBackupFlow(BackupCommon):
             ]
             for row, want in zip(rows, expected, strict=True):
                 for i in props:
-                    row[i] = want[i]  # compared in test_backup_exporter
+                    row[i] = want[i]  # compared in test_engine_exporter
                 self.assertEqual(row, want, name)
         self.assertEqual(backup.record_count, total)
         custom_entry = archive.entry("x_gadget.csv")

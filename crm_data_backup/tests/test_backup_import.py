@@ -15,8 +15,9 @@ from odoo.exceptions import AccessError
 from odoo.models import MAGIC_COLUMNS
 
 from ..engine.cells import column_field, danger
-from ..engine.reader import BackupFileError, BackupReader
+from ..engine.errors import BackupFileError
 from .common import BackupCommon, RoleUsersMixin, set_backup_params
+from .restore_common import open_backup
 
 # Fields the model sets itself on every write, whatever the imported value
 # (helpdesk_mgmt's write() stamps them when stage_id or user_id is written).
@@ -378,7 +379,7 @@ class TestFormulaExternalIds(RoleUsersMixin, BackupCommon):
         data = archive.data
         if manifest is not None:
             data = rezip(data, manifest)
-        with BackupReader(data) as reader:
+        with open_backup(data) as reader:
             entry = reader.find_entry("res.partner", "contacts")
             types = {"function": "char", "category_id": "many2many"}
             return dict(reader.iter_rows(entry, types))

@@ -12,14 +12,13 @@ from odoo.tests import tagged
 from odoo.tools.translate import ReadonlyDict, code_translations
 
 from ..engine import planner
-from ..engine.cells import CellError, parse_cell
-from ..engine.errors import Message, TranslatableError
-from ..engine.reader import BackupFileError, BackupReader
+from ..engine.cells import parse_cell
+from ..engine.errors import BackupFileError, CellError, Message, TranslatableError
 from ..engine.writer import XlsxWriter
 from .restore_cases import RestoreCase
-from .restore_common import csv_bytes, file_spec, make_zip
+from .restore_common import csv_bytes, file_spec, make_zip, open_backup
+from .test_engine_reader import HEADER, ROWS, TYPES, contacts
 from .test_i18n_fr import MODULE, current_terms
-from .test_restore_reader import HEADER, ROWS, TYPES, contacts
 
 PLACEHOLDER = re.compile(r"(%\(\w+\)[sr])")
 NOT_A_ZIP = "This file is not a backup zip, or it is truncated or damaged."
@@ -60,7 +59,7 @@ def bad_backups():
 def refusal(data, types=None):
     """The BackupFileError reading ``data`` raises."""
     try:
-        with BackupReader(data, database_uuid="test-uuid") as reader:
+        with open_backup(data, database_uuid="test-uuid") as reader:
             entry = reader.find_entry("res.partner", "contacts")
             list(reader.iter_rows(entry, types or TYPES))
     except BackupFileError as exc:

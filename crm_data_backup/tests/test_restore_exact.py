@@ -16,11 +16,11 @@ from odoo.tests import new_test_user, tagged
 from .common import OBJECT_KEYS, BackupCommon, BackupZip, set_backup_params
 from .exact_common import dump_changes, dump_database, dump_diff, other_value
 from .restore_cases import RestoreCase
-from .test_restore_reader import HYPOTHESIS
+from .test_engine_reader import HYPOTHESIS
 
 _logger = logging.getLogger(__name__)
 # Hypothesis examples of the property (each a restore and an undo); the
-# explore profile (see test_restore_reader) takes HYPOTHESIS_EXAMPLES.
+# explore profile (see test_engine_reader) takes HYPOTHESIS_EXAMPLES.
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "0")) or 30
 # conversations are not restorable
 RESTORABLE = tuple(key for key in OBJECT_KEYS if key != "conversations")

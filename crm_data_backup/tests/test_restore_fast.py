@@ -4,56 +4,10 @@ import datetime
 from unittest.mock import patch
 
 from odoo import Command
-from odoo.tests import BaseCase, new_test_user
+from odoo.tests import new_test_user
 
-from ..engine.applier import Applier
 from ..models import crm_backup_restore
 from .restore_cases import RestoreCase
-
-
-class _BulkTarget:
-    """Records what the applier asks of a bulk target."""
-
-    bulk = True
-
-    def __init__(self):
-        self.calls = []
-
-    def write_rows(self, rows):
-        self.calls.append(("rows", rows))
-
-    def flush(self):
-        self.calls.append(("flush",))
-
-    def finish(self):
-        self.calls.append(("finish",))
-
-
-class TestFastApplier(BaseCase):
-    def test_batches_by_field_set(self):
-        target = _BulkTarget()
-        changes = {
-            5: {"phone": "1"},
-            2: {"phone": "2"},
-            9: {"phone": "3"},
-            4: {"phone": "4", "tags": frozenset({3, 1})},
-        }
-        types = {"phone": "char", "tags": "many2many"}
-        result = Applier(target, types, batch_size=2).apply(changes)
-        self.assertEqual(result["records_written"], 4)
-        self.assertEqual(
-            target.calls,
-            [
-                ("rows", {2: {"phone": "2"}, 5: {"phone": "1"}}),
-                ("flush",),
-                ("rows", {9: {"phone": "3"}}),
-                ("flush",),
-                ("rows", {4: {"phone": "4", "tags": [(6, 0, [1, 3])]}}),
-                ("flush",),
-                ("flush",),
-                ("finish",),
-            ],
-        )
 
 
 class TestRestoreFast(RestoreCase):

@@ -1,18 +1,14 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import datetime
-import gzip
 import io
-import json
 import secrets
 import zipfile
 from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import BaseCase
 
-from ..engine.applier import ChangeSpool, UndoReader, UndoWriter, dumps
 from ..models import crm_backup_restore
 from .restore_cases import RestoreCase
 from .restore_common import csv_bytes, export_rows, file_spec, make_zip
@@ -531,95 +527,3 @@ class TestRestoreRun(RestoreCase):
         self.assertTrue(self.run_restore(restore), restore.error_message)
         self.assertSnapshot()
         self.assertEqual(self.p1.function, "=cmd|' /C calc'!A0")
-
-
-class TestSpoolAndUndo(BaseCase):
-    types = {
-        "name": "char",
-        "tags": "many2many",
-        "day": "date",
-        "at": "datetime",
-        "amount": "float",
-        "parent": "many2one",
-    }
-    batches = [
-        (
-            {
-                7: {"name": "Ann", "tags": frozenset({3, 1}), "day": False},
-                2: {"at": datetime.datetime(2026, 1, 2, 3, 4, 5), "amount": 1.5},
-            },
-            {
-                7: {
-                    "name": "Anne",
-                    "tags": frozenset(),
-                    "day": datetime.date(2020, 2, 29),
-                },
-                2: {"at": False, "amount": 0.25},
-            },
-        ),
-        ({}, {}),
-        (
-            {9: {"parent": 4, "name": 'quote " and \\ back'}},
-            {9: {"parent": False, "name": "é"}},
-        ),
-    ]
-
-    def test_spool_gives_back_each_batch(self):
-        with io.BytesIO() as file, io.BytesIO() as undo_file:
-            spool = ChangeSpool(file)
-            for changes, before in self.batches:
-                spool.add(changes, before)
-            self.assertEqual(spool.count, 3)
-            undo = UndoWriter(undo_file, "res.partner", self.types)
-            changes = []
-            for batch, before in spool.batches(self.types):
-                changes.append(batch)
-                undo.add(before)
-            undo.close([])
-            _model, _types, befores, _created = self.read_undo(undo_file.getvalue())
-        self.assertEqual(changes, [self.batches[0][0], self.batches[2][0]])
-        self.assertEqual(befores, [self.batches[0][1], self.batches[2][1]])
-
-    def read_undo(self, blob):
-        undo = UndoReader(blob)
-        batches = list(undo.batches())
-        return undo.model, undo.types, batches, undo.created_ids
-
-    def test_undo_written_and_read_in_parts(self):
-        with io.BytesIO() as file:
-            undo = UndoWriter(file, "res.partner", self.types)
-            for _changes, before in self.batches:
-                undo.add(dumps(before).encode())
-            undo.close([12, 11])
-            model, types, batches, created = self.read_undo(file.getvalue())
-        self.assertEqual((model, types, created), ("res.partner", self.types, [11, 12]))
-        self.assertEqual(batches, [self.batches[0][1], self.batches[2][1]])
-
-    def test_empty_undo(self):
-        with io.BytesIO() as file:
-            undo = UndoWriter(file, "crm.lead", {})
-            undo.add(dumps({}).encode())
-            undo.close([])
-            self.assertEqual(self.read_undo(file.getvalue()), ("crm.lead", {}, [], []))
-
-    def test_undo_of_format_1(self):
-        """Restores made by the first version kept one JSON document."""
-        document = {
-            "format": 1,
-            "model": "res.partner",
-            "fields": {"name": "char", "tags": "many2many"},
-            "values": {"7": {"name": "Ann", "tags": [1, 3]}},
-            "created_ids": [5],
-        }
-        blob = gzip.compress(json.dumps(document).encode())
-        self.assertEqual(
-            self.read_undo(blob),
-            (
-                "res.partner",
-                document["fields"],
-                [{7: {"name": "Ann", "tags": frozenset({1, 3})}}],
-                [5],
-            ),
-        )
-        with self.assertRaisesRegex(ValueError, "unknown undo format"):
-            UndoReader(gzip.compress(json.dumps(dict(document, format=9)).encode()))

@@ -190,7 +190,7 @@ class CrmBackupHistory(models.TransientModel):
             entry = reader.find_entry(model, obj.key)
             if not entry:
                 return None
-            cmp_fields = compared_fields(self.env[model], entry["fields"])
+            cmp_fields = compared_fields(self.env[model], entry.fields)
             try:
                 for xmlid, values in reader.iter_rows(entry, dict(cmp_fields)):
                     if xmlid in xmlids:

@@ -25,7 +25,7 @@ class CrmBackupHistoryLine(models.TransientModel):
         "crm.backup", readonly=True, ondelete="cascade", help="The backup."
     )
     backup_date = fields.Datetime(
-        related="backup_id.done_date", string="Backup date", help="When it was made."
+        related="backup_id.date_done", string="Backup date", help="When it was made."
     )
     object_id = fields.Many2one(
         "crm.backup.object", readonly=True, help="The object the record belongs to."

@@ -230,13 +230,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
                 error = self._check_password(secrets.get("password"))
             if error:
                 _logger.info("Restore identity check failed for uid %s", self.env.uid)
-                self.env["crm.backup.audit"]._log(
-                    "identity_failed",
-                    restore_id=restore.id,
-                    backup_id=restore.backup_id.id or False,
-                    object_id=restore.object_id.id,
-                    details=f"{self.job}: {method}",
-                )
+                restore._audit("identity_failed", details=f"{self.job}: {method}")
         self.sudo().write(
             {
                 "error": error or False,
@@ -274,6 +268,10 @@ class CrmBackupRestoreAuth(models.TransientModel):
 
     def _retry(self, error):
         self.sudo().error = error
+        return self._action_open()
+
+    def _action_open(self):
+        """This identity check, as a dialog."""
         return {
             "type": "ir.actions.act_window",
             "name": _("Confirm your identity"),

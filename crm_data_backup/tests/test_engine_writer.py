@@ -1,9 +1,9 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""engine/writer.py: the CSV dialect and XLSX string cells."""
+
 import csv
-import hashlib
 import io
-import json
 import os
 import re
 import tempfile
@@ -13,71 +13,20 @@ from openpyxl import load_workbook
 
 from odoo.tests.common import BaseCase
 
-from ..engine.archive import BackupArchive
-from ..engine.cells import danger, needs, neutralise, unneutralise
-from ..engine.writer import BackupFileError, CsvWriter, XlsxWriter
+from ..engine.cells import danger, neutralise, unneutralise
+from ..engine.errors import BackupFileError
+from ..engine.writer import CsvWriter, XlsxWriter
+from .test_engine_cells import TRICKY
 
 
 def ooxml_unescape(text):
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
 
-TRICKY = [
-    "plain",
-    "Acme, Inc.",
-    'He said "hi"',
-    "two\nlines",
-    "crlf\r\nline",
-    "Zoë 中文 🙂",
-    "",
-    " leading space",
-    "=1+1",
-    "@SUM(A1)",
-    "\tTAB",
-    "\rCR",
-    "+33 1 23 45",
-    "-42",
-    "-1+2=3",
-    "+cmd|' /C calc'!A0",
-    "'=already quoted",
-    "''=2",
-    "'",
-    "'plain quote",
-    "-",
-    "=",
-]
-
-
-class TestCells(BaseCase):
-    def test_predicate_matches_contract(self):
-        def needs_contract(v):
-            def danger_c(v):
-                return bool(v) and (
-                    v[0] in "=@\t\r" or (v[0] in "+-" and any(c in v for c in "=(|!;"))
-                )
-
-            return danger_c(v) or (v[:1] == "'" and needs_contract(v[1:]))
-
-        for value in TRICKY:
-            self.assertEqual(needs(value), needs_contract(value), value)
-        self.assertTrue(danger("=1"))
-        self.assertFalse(danger("+33 1 23"))
-
-    def test_neutralise_round_trip(self):
-        for value in TRICKY:
-            cell = neutralise(value)
-            self.assertEqual(unneutralise(cell), value, value)
-            self.assertFalse(danger(cell), cell)
-        self.assertEqual(neutralise("=1+1"), "'=1+1")
-        self.assertEqual(neutralise("'=x"), "''=x")
-        self.assertEqual(neutralise("+33 1 23 45"), "+33 1 23 45")
-        self.assertEqual(neutralise("'plain quote"), "'plain quote")
-
-
 class TestCsvWriter(BaseCase):
-    def write_csv(self, header, rows, text_columns=()):
+    def write_csv(self, header, rows):
         buffer = io.BytesIO()
-        writer = CsvWriter(buffer, header, text_columns)
+        writer = CsvWriter(buffer, header)
         writer.write_rows(rows)
         writer.close()
         return buffer.getvalue(), writer.rows
@@ -94,8 +43,9 @@ class TestCsvWriter(BaseCase):
         self.assertEqual(buffer.getvalue(), b"e.f,y\r\n")
 
     def test_escaping_round_trip(self):
-        rows = [[str(i), value] for i, value in enumerate(TRICKY)]
-        data, _count = self.write_csv(["id", "name"], rows, text_columns=[1])
+        # neutralised as the exporter gives them (see test_engine_exporter)
+        rows = [[str(i), neutralise(value)] for i, value in enumerate(TRICKY)]
+        data, _count = self.write_csv(["id", "name"], rows)
         self.assertIn(b'"Acme, Inc."', data)
         self.assertIn(b'"He said ""hi"""', data)
         self.assertIn(b'"two\nlines"', data)
@@ -106,10 +56,12 @@ class TestCsvWriter(BaseCase):
         for row in parsed[1:]:
             self.assertFalse(danger(row[1]), row[1])
 
-    def test_numbers_never_neutralised(self):
+    def test_cells_written_as_given(self):
+        """The writer neutralises nothing: cells come neutralised from SQL
+        (numbers never are)."""
         data, _count = self.write_csv(["id", "amount"], [["x", "-1.5"], ["y", "=1"]])
         self.assertIn(b"x,-1.5\r\n", data)
-        self.assertIn(b"y,=1\r\n", data, "column 1 is not a text column")
+        self.assertIn(b"y,=1\r\n", data, "written as given")
 
 
 class TestXlsxWriter(BaseCase):
@@ -152,31 +104,3 @@ class TestXlsxWriter(BaseCase):
             with self.assertRaisesRegex(BackupFileError, "CSV backup format"):
                 writer.write_rows([["a", "x" * 40000]])
             writer.close()
-
-
-class TestArchive(BaseCase):
-    def test_zip_members_checksums_manifest(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "b.zip")
-            archive = BackupArchive(path, {"database_uuid": "u", "file_format": "csv"})
-            member = archive.open_file("contacts.csv")
-            with member as stream:
-                writer = CsvWriter(stream, ["id", "name"], [1])
-                writer.write_rows([["a", "=x"]] * 1000)
-                writer.close()
-            archive.add_entry(
-                {"name": "contacts.csv", "rows": writer.rows, "sha256": member.sha256}
-            )
-            archive.close()
-            with zipfile.ZipFile(path) as zf:
-                raw = zf.read("contacts.csv")
-                manifest = json.loads(zf.read("manifest.json"))
-        self.assertEqual(manifest["format"], "crm_data_backup")
-        self.assertEqual(manifest["format_version"], 1)
-        self.assertEqual(manifest["database_uuid"], "u")
-        self.assertEqual(manifest["files"][0]["rows"], 1000)
-        self.assertEqual(
-            manifest["files"][0]["sha256"], hashlib.sha256(raw).hexdigest()
-        )
-        self.assertEqual(member.size, len(raw))
-        self.assertTrue(raw.startswith(b"\xef\xbb\xbfid,name\r\na,'=x\r\n"))
