@@ -2,21 +2,17 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import contextlib
 import glob
-import hashlib
 import logging
 import os
 import shutil
 import tempfile
 from datetime import timedelta
 
-from odoo import SUPERUSER_ID, Command, _, api, fields, models, release
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_datetime, str2bool
+from odoo.tools import format_datetime, str2bool
 
-from ..engine.archive import BackupArchive
-from ..engine.exporter import SqlExporter
-from ..engine.manifest import Manifest, ManifestEntry
-from ..engine.writer import XlsxWriter
+from ..orm.backup_export import BackupExport
 from .formatting import human_size
 from .request_lock import BACKUP_REQUESTS, serialize_requests
 
@@ -338,8 +334,9 @@ class CrmBackup(models.Model):
                 self._remove_work_dir()
                 os.makedirs(workdir, mode=0o700)
                 path = os.path.join(workdir, "backup.zip")
-                result = self._make_zip(path)
-                self._store(path, result)
+                export = BackupExport(self)
+                result = export.make_zip(path)
+                self._store(path, result, export)
         finally:
             self._remove_work_dir()
         return self.state == "done"
@@ -370,190 +367,17 @@ class CrmBackup(models.Model):
                 if locked:
                     shutil.rmtree(path, ignore_errors=True)
 
-    @contextlib.contextmanager
-    def _snapshot_env(self):
-        """Environment on ONE database snapshot for the whole export.
-
-        A cursor of its own at REPEATABLE READ, committed at the end so the
-        external IDs created by the export stay. In tests (whose data is not
-        committed) the test cursor is used unless ``crm_backup_real_snapshot``.
-        """
-        uid = self._requester_uid()
-        context = {
-            "lang": "en_US",
-            "tz": "UTC",
-            "active_test": False,
-            "allowed_company_ids": self.company_ids.ids or self.company_id.ids,
-        }
-        if self._in_test() and not self.env.context.get("crm_backup_real_snapshot"):
-            self.env.flush_all()
-            yield api.Environment(self.env.cr, uid, context)
-            return
-        with self.env.registry.cursor() as cr:
-            cr.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            yield api.Environment(cr, uid, context)
-
-    def _requester_uid(self):
-        """Whose rights the export runs with: the backup holds what its
-        requester may read (the system's own scheduled backups: everything)."""
-        self.ensure_one()
-        user = self.requested_by_id
-        if not user:
-            raise UserError(_("The user who requested this backup no longer exists."))
-        if user.id != SUPERUSER_ID and not user.has_group(
-            "crm_data_backup.group_crm_backup_admin"
-        ):
-            raise UserError(
-                _(
-                    "%(user)s is no longer a CRM Backup Administrator: the backup "
-                    "was not made.",
-                    user=user.name,
-                )
-            )
-        return user.id
-
     def _progress(self, done, total):
         self.write({"progress": 100.0 * done / total if total else 100.0})
         self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
         self._commit()
 
-    def _make_zip(self, path, on_object_done=None):
-        """Write the backup zip at ``path`` from one snapshot; returns the
-        manifest entries and line values."""
-        self.ensure_one()
-        self.env["crm.backup.object"]._sync_custom_objects()
-        self._commit()
-        # XLSX cells are strings, never formulas: only CSV files need quotes
-        protect = self.file_format == "csv" and self._csv_formula_protection()
-        manifest = Manifest(
-            database_uuid=self._param("database.uuid", ""),
-            database_name=self.env.cr.dbname,
-            odoo_version=release.serie,
-            addon_version=self.env["ir.module.module"]
-            .sudo()
-            .search([("name", "=", "crm_data_backup")], limit=1)
-            .installed_version
-            or "18.0.1.0.0",
-            created_at=fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            file_format=self.file_format,
-            # how the reader knows whether cells carry a formula quote
-            formula_protection=protect,
-        )
-        archive = BackupArchive(path, manifest)
-        lines = []
-        xlsx_path = path + ".xlsx"
-        xlsx = XlsxWriter(xlsx_path) if self.file_format == "xlsx" else None
-        try:
-            with self._snapshot_env() as senv:
-                Object = senv["crm.backup.object"]
-                objects = Object.search([("parent_id", "=", False)])
-                targets = [t for obj in objects for t in obj._export_targets()]
-                # the records of the backup get external IDs Import can
-                # create them with, were they deleted
-                exporter = SqlExporter(
-                    senv.cr, import_safe={target[2] for target in targets}
-                )
-                for done, (obj, key, model_name, domain, own) in enumerate(targets):
-                    spec = Object._object_spec(model_name, domain, own_only=own)
-                    entry = self._export_object(
-                        exporter,
-                        spec,
-                        archive,
-                        key,
-                        xlsx,
-                        protect,
-                        object_key="custom" if obj.parent_id else obj.key,
-                    )
-                    if entry:
-                        archive.add_entry(entry)
-                        lines.append(
-                            {
-                                "sequence": len(lines),
-                                "object_id": obj.id,
-                                "model_name": model_name,
-                                "record_count": entry.rows,
-                                "archived_count": self._archived_rows(senv, spec),
-                                "file_name": entry.sheet
-                                and f"backup.xlsx ({entry.sheet})"
-                                or entry.name,
-                            }
-                        )
-                    if on_object_done:
-                        on_object_done(key)
-                    self._progress(done + 1, len(targets))
-            if xlsx:
-                xlsx.close()
-                xlsx = None
-                if archive.manifest.files:
-                    archive.add_path("backup.xlsx", xlsx_path)
-            archive.close()
-        except Exception:
-            archive.abort()
-            raise
-        finally:
-            if xlsx:
-                with contextlib.suppress(Exception):
-                    xlsx.close()
-            with contextlib.suppress(OSError):
-                os.unlink(xlsx_path)
-        return {"lines": lines}
-
-    @api.model
-    def _archived_rows(self, senv, spec):
-        """How many records of the file are archived (0: none can be)."""
-        model = senv[spec.model]
-        active = model._active_name
-        if not active or not model._fields[active].store:
-            return 0
-        senv.cr.execute(
-            SQL(
-                "SELECT count(*) FROM %s WHERE (%s) AND %s IS NOT TRUE",
-                SQL(spec.from_sql),
-                SQL(spec.where_sql),
-                SQL.identifier(spec.alias, active),
-            )
-        )
-        return senv.cr.fetchone()[0]
-
-    @api.model
-    def _export_object(
-        self, exporter, spec, archive, key, xlsx=None, protect=False, object_key=None
-    ):
-        """Write one object's file (or sheet); its manifest entry (of the
-        backup object ``object_key``), or None when it has no record.
-        ``protect``: neutralise formula-like CSV cells."""
-        if not exporter.has_rows(spec):
-            return None
-        header = spec.header
-        if xlsx:
-            # string cells: the values themselves, never run as formulas
-            xlsx.add_sheet(key, header)
-            for batch in exporter.iter_batches(spec):
-                xlsx.write_rows(batch)
-            # its checksum is the workbook's (BackupArchive.add_path)
-            return ManifestEntry(
-                spec.model,
-                header,
-                "backup.xlsx",
-                xlsx.rows,
-                object=object_key,
-                sheet=key[:31],
-            )
-        name = f"{key}.csv"
-        member = archive.open_file(name)
-        with member as stream:
-            # cells come neutralised from SQL: the writer adds nothing per cell
-            rows = exporter.write_csv(spec, stream, neutralise=protect)
-        return ManifestEntry(
-            spec.model, header, name, rows, member.sha256, object=object_key
-        )
-
-    def _store(self, path, result):
+    def _store(self, path, result, export):
         """Keep the zip as an attachment of the backup, streamed to the
         filestore, and announce it."""
         self.ensure_one()
         size = os.path.getsize(path)
-        attachment = self._attach_file(path, size)
+        attachment = export.attach(path, size)
         now = fields.Datetime.now()
         self.write(
             {
@@ -584,43 +408,6 @@ class CrmBackup(models.Model):
         self._announce()
         # compared with the previous backup: mass changes raise an alert
         self._check_mass_changes()  # pylint: disable=no-member
-
-    def _attach_file(self, path, size):
-        Attachment = self.env["ir.attachment"].sudo()
-        name = f"{self.name.replace(' ', '_').replace(':', '-')}.zip"
-        values = {
-            "name": name,
-            "res_model": self._name,
-            "res_id": self.id,
-            "public": False,
-            "mimetype": "application/zip",
-            "type": "binary",
-        }
-        if Attachment._storage() != "file":
-            with open(path, "rb") as f:
-                return Attachment.create(dict(values, raw=f.read()))
-        # Stream the zip to the filestore instead of loading it in memory.
-        sha1 = hashlib.sha1()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                sha1.update(chunk)
-        checksum = sha1.hexdigest()
-        fname = f"{checksum[:2]}/{checksum}"
-        full_path = Attachment._full_path(fname)
-        os.makedirs(os.path.dirname(full_path), exist_ok=True)
-        if not os.path.exists(full_path):
-            shutil.copyfile(path, full_path)
-            # if the transaction aborts, the filestore GC removes the file
-            Attachment._mark_for_gc(fname)
-        attachment = Attachment.create(values)
-        self.env.cr.execute(
-            "UPDATE ir_attachment SET store_fname = %s, file_size = %s, "
-            "checksum = %s, db_datas = NULL WHERE id = %s",
-            # ir_attachment.file_size is an int4 column
-            [fname, min(size, 2**31 - 1), checksum, attachment.id],
-        )
-        attachment.invalidate_recordset()
-        return attachment
 
     # -- outcome messages -----------------------------------------------------
     def _download_link(self):

@@ -6,6 +6,7 @@ import tempfile
 from odoo import SUPERUSER_ID, api
 from odoo.tests.common import TransactionCase
 
+from ..orm.backup_export import BackupExport
 from .common import BackupZip
 
 
@@ -69,7 +70,7 @@ class TestBackupSnapshot(TransactionCase):
         )
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "b.zip")
-            backup._make_zip(path, on_object_done=self._concurrent_write)
+            BackupExport(backup).make_zip(path, on_object_done=self._concurrent_write)
             with open(path, "rb") as f:
                 archive = BackupZip(f.read())
         self.assertTrue(self.writes_done)
