@@ -339,6 +339,12 @@ class CrmBackup(models.Model):
                 self._store(path, result, export)
         finally:
             self._remove_work_dir()
+        if self.state == "done":
+            # the outcome is committed first: the comparison with the previous
+            # backup (mass-change alert) never fails nor delays it
+            self._commit()
+            self._check_mass_changes()  # pylint: disable=no-member
+            self._commit()
         return self.state == "done"
 
     def _work_dir(self):
@@ -406,8 +412,6 @@ class CrmBackup(models.Model):
             ),
         )
         self._announce()
-        # compared with the previous backup: mass changes raise an alert
-        self._check_mass_changes()  # pylint: disable=no-member
 
     # -- outcome messages -----------------------------------------------------
     def _download_link(self):

@@ -208,18 +208,21 @@ class CrmBackupCompare(models.Model):
         )
 
     def _targets(self, reader):
-        """``[(object, entry of the older backup, newer entry or live target)]``."""
+        """``[(object, file key, object key of the file, entry of the older
+        backup, export target)]``; a custom model's object is the child of
+        'Custom objects', its files are of the object key ``custom``."""
         Object = self.env["crm.backup.object"].with_context(active_test=False)
         objects = self.object_id or Object.search([("parent_id", "=", False)])
         result = []
         for obj in objects:
-            if obj.is_custom or obj.model_name not in self.env:
+            if not obj.is_custom and obj.model_name not in self.env:
                 continue
+            object_key = "custom" if obj.is_custom else obj.key
             for target in obj._export_targets():
-                _o, key, model_name, _domain, _own = target
-                entry = reader.find_entry(model_name, obj.key)
+                child, key, model_name, _domain, _own = target
+                entry = reader.find_entry(model_name, object_key)
                 if entry:
-                    result.append((obj, key, entry, target))
+                    result.append((child, key, object_key, entry, target))
         return result
 
     def _compare(self):
@@ -249,10 +252,10 @@ class CrmBackupCompare(models.Model):
                 ],
             )
             try:
-                for obj, key, entry, target in self._targets(old):
+                for obj, key, object_key, entry, target in self._targets(old):
                     Model = self.env[entry.model]
                     if new:
-                        other = new.find_entry(entry.model, obj.key)
+                        other = new.find_entry(entry.model, object_key)
                         header = other.fields if other else None
                     else:
                         header = live_header(live_env, target)

@@ -53,8 +53,10 @@ class MassChangeAlert:
         return candidates.filtered(lambda b: b.company_ids == backup.company_ids)[:1]
 
     def check(self):
-        """Whether an alert was raised. A comparison that fails never fails
-        the backup: it is logged."""
+        """Whether an alert was raised. Runs in its own savepoint after the
+        backup's outcome: a comparison that fails changes nothing and never
+        fails the backup; only the exception's type is logged (its text may
+        quote backed-up values)."""
         previous = self.previous()
         if not previous:
             return False
@@ -72,15 +74,19 @@ class MassChangeAlert:
                     )
                 )
                 compare.action_compare()
-        except Exception:
-            _logger.exception(
-                "Backup %s: comparison with %s failed", self.backup.id, previous.id
+                findings = self.findings(compare)
+                self.backup.write({"alert_compare_id": compare.id})
+                if findings:
+                    self.raise_alert(compare, findings)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.env.invalidate_all()
+            _logger.warning(
+                "Backup %s: comparison with backup %s failed: %s",
+                self.backup.id,
+                previous.id,
+                type(exc).__name__,
             )
             return False
-        findings = self.findings(compare)
-        self.backup.write({"alert_compare_id": compare.id})
-        if findings:
-            self.raise_alert(compare, findings)
         return bool(findings)
 
     def findings(self, compare):

@@ -10,7 +10,12 @@ def restore_action(env, backup, obj, field_names, record_xmlid=False):
     ``field_names`` a restore may write chosen (of one record, by its
     external ID, if ``record_xmlid``)."""
     backup.check_access("read")
-    probe = env["crm.backup.restore"].new({"object_id": obj.id})
+    choice = {"object_id": obj.id}
+    if obj.parent_id:
+        # a custom model: restored as 'Custom objects', that model chosen
+        model = env["ir.model"].sudo()._get(obj.model_name)
+        choice = {"object_id": obj.parent_id.id, "custom_model_id": model.id}
+    probe = env["crm.backup.restore"].new(choice)
     names = [name for name in field_names if name and probe._field_restorable(name)]
     field_ids = (
         env["ir.model.fields"]
@@ -21,8 +26,8 @@ def restore_action(env, backup, obj, field_names, record_xmlid=False):
     context = {
         "default_source": "backup",
         "default_backup_id": backup.id,
-        "default_object_id": obj.id,
         "default_field_ids": [(6, 0, field_ids)],
+        **{f"default_{name}": value for name, value in choice.items()},
     }
     if record_xmlid:
         context["default_record_xmlid"] = record_xmlid

@@ -16,7 +16,15 @@ from odoo.tests import new_test_user
 from ..orm.compare_sources import IGNORED_FIELDS, compared_fields
 from .common import BackupCommon, export_cells, set_backup_params
 
-OBJECTS = ("contacts", "companies", "deals", "leads", "tickets", "products")
+OBJECTS = (
+    "contacts",
+    "companies",
+    "deals",
+    "leads",
+    "tickets",
+    "products",
+    "custom",
+)
 
 
 class TestCompare(BackupCommon):
@@ -104,10 +112,14 @@ class TestCompare(BackupCommon):
         data["ticket"].write({"name": "Printer fixed", "partner_id": False})
         data["product"].write({"list_price": 19.99, "description_sale": False})
         self.env["product.template"].create({"name": "Gadget two", "list_price": 3.0})
+        # custom x_ objects too
+        data["gadget"].write({"x_price": 7.5, "x_partner_id": False})
+        self.env["x_gadget"].create({"x_name": "Gizmo two", "x_count": 1})
 
     def line(self, compare, key, model_name):
         return compare.line_ids.filtered(
-            lambda line: line.object_id.key == key and line.model_name == model_name
+            lambda line: key in (line.object_id.key, line.object_id.parent_id.key)
+            and line.model_name == model_name
         )
 
     def assertMatches(self, compare, expected):
@@ -208,6 +220,28 @@ class TestCompare(BackupCommon):
         restore.action_plan()
         self.assertEqual(restore.change_record_count, 1)
 
+    def test_custom_object_compared_and_restored(self):
+        first = self.make_backup()
+        self.data["gadget"].write({"x_price": 7.5})
+        compare = self.Compare.create(
+            {"backup_from_id": first.id, "object_id": self.object("custom").id}
+        )
+        compare.action_compare()
+        line = self.line(compare, "custom", "x_gadget")
+        self.assertEqual(
+            (line.added_count, line.deleted_count, line.changed_count), (0, 0, 1)
+        )
+        self.assertEqual(line.changed_field_names, "x_price")
+        action = line.action_restore()
+        restore = (
+            self.env["crm.backup.restore"].with_context(**action["context"]).create({})
+        )
+        self.assertEqual(restore.object_id, self.object("custom"))
+        self.assertEqual(restore.model_name, "x_gadget")
+        self.assertEqual(restore.field_ids.mapped("name"), ["x_price"])
+        restore.action_plan()
+        self.assertEqual(restore.change_record_count, 1)
+
     def test_unusable_backup_refused(self):
         first = self.make_backup()
         first.attachment_id.sudo().raw = b"not a zip"
@@ -289,6 +323,35 @@ class TestAlerts(BackupCommon):
             (line.deleted_count, line.changed_count, line.added_count), (5, 60, 40)
         )
         self.assertFalse(self.alert_messages(second))
+
+
+    def test_failed_comparison_never_fails_the_backup(self):
+        first = self.make_backup()
+        # the previous backup's file damaged: the comparison fails
+        first.attachment_id.sudo().raw = b"not a zip"
+        self.people[:60].unlink()
+        logger = "odoo.addons.crm_data_backup.orm.mass_alert"
+        with self.assertLogs(logger, "WARNING") as logs:
+            second = self.make_backup()
+        self.assertEqual(second.state, "done")
+        self.assertTrue(second.attachment_id)
+        self.assertFalse(second.alert)
+        self.assertFalse(second.alert_compare_id)
+        self.assertFalse(
+            self.env["crm.backup.compare"].search([("backup_to_id", "=", second.id)])
+        )
+        # the type of the error only: its text may quote backed-up values
+        self.assertEqual(
+            logs.output,
+            [
+                f"WARNING:{logger}:Backup {second.id}: comparison with backup "
+                f"{first.id} failed: UserError"
+            ],
+        )
+        # the requester was told the backup is ready
+        self.assertTrue(
+            second.message_ids.filtered(lambda m: "ready" in (m.body or "").lower())
+        )
 
 
 class TestHistory(BackupCommon):
