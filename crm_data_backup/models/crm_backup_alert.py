@@ -1,6 +1,6 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..orm.mass_alert import MassChangeAlert
@@ -48,3 +48,32 @@ class CrmBackup(models.Model):
                 details=backup.alert_summary,
             )
         return True
+
+    # -- storage: comparisons go with the backups they compare ---------------
+    def _remove_comparisons(self):
+        """Delete the comparisons of these backups, with their workbooks (a
+        cascade in the database would leave the workbooks in the filestore)."""
+        compares = (
+            self.env["crm.backup.compare"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    ("backup_from_id", "in", self.ids),
+                    ("backup_to_id", "in", self.ids),
+                ]
+            )
+        )
+        compares.unlink()
+
+    def unlink(self):
+        self._remove_comparisons()
+        return super().unlink()
+
+    @api.model
+    def _cron_purge_expired(self):
+        expired = super()._cron_purge_expired()
+        # their values are gone: so are the differences drawn from them
+        expired._remove_comparisons()
+        self._commit()
+        return expired

@@ -1,6 +1,5 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import base64
 import contextlib
 import logging
 import os
@@ -15,6 +14,7 @@ from odoo.exceptions import UserError
 from ..engine.compare import ADDED, CHANGED, DELETED, compare_rows, decode
 from ..engine.reader import BackupFileError, BackupReader
 from ..engine.writer import XlsxWriter
+from ..orm.backup_export import attach_file
 from ..orm.compare_sources import compared_fields, live_header, live_rows
 from .formatting import ValueFormatter
 
@@ -283,9 +283,7 @@ class CrmBackupCompare(models.Model):
                     lines.append(self._line_values(obj, entry.model, diff))
             finally:
                 book.close()
-            with open(path, "rb") as f:
-                data = f.read()
-        self._store(lines, data)
+            self._store(lines, path)
 
     def _line_values(self, obj, model_name, diff):
         return {
@@ -301,9 +299,28 @@ class CrmBackupCompare(models.Model):
             "details_html": self._details_html(model_name, diff),
         }
 
-    def _store(self, lines, data):
+    def _store(self, lines, path):
+        """Counts and lines; the workbook at ``path`` streamed to the filestore."""
         self.line_ids.sudo().unlink()
         day = fields.Date.context_today(self)
+        name = f"differences-{day}.xlsx"
+        # the field's attachment, written without holding the file in memory
+        self.sudo().write({"difference_file": False})
+        attach_file(
+            self.env,
+            path,
+            os.path.getsize(path),
+            {
+                "name": "difference_file",
+                "res_model": self._name,
+                "res_field": "difference_file",
+                "res_id": self.id,
+                "mimetype": "application/vnd.openxmlformats-officedocument"
+                ".spreadsheetml.sheet",
+                "type": "binary",
+            },
+        )
+        self.invalidate_recordset(["difference_file"])
         self.sudo().write(
             {
                 "state": "done",
@@ -312,8 +329,7 @@ class CrmBackupCompare(models.Model):
                 "added_count": sum(v["added_count"] for v in lines),
                 "deleted_count": sum(v["deleted_count"] for v in lines),
                 "changed_count": sum(v["changed_count"] for v in lines),
-                "difference_file": base64.b64encode(data),
-                "difference_filename": f"differences-{day}.xlsx",
+                "difference_filename": name,
             }
         )
 

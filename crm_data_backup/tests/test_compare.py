@@ -242,6 +242,41 @@ class TestCompare(BackupCommon):
         restore.action_plan()
         self.assertEqual(restore.change_record_count, 1)
 
+    def test_comparisons_removed_with_their_backups(self):
+        first = self.make_backup()
+        self.data["company"].write({"city": "Namur"})
+        second = self.make_backup()
+        compare = self.Compare.create(
+            {"backup_from_id": first.id, "backup_to_id": second.id}
+        )
+        live = self.Compare.create({"backup_from_id": first.id})
+        (compare | live).action_compare()
+        Attachment = self.env["ir.attachment"].sudo()
+        books = Attachment.search(
+            [
+                ("res_model", "=", "crm.backup.compare"),
+                ("res_id", "in", (compare | live).ids),
+                ("res_field", "=", "difference_file"),
+            ]
+        )
+        self.assertEqual(len(books), 2)
+        # the workbook streamed to the filestore, read back whole
+        self.assertTrue(books[0].store_fname)
+        with open(books[0]._full_path(books[0].store_fname), "rb") as f:
+            book = openpyxl.load_workbook(f, read_only=True)
+            self.assertEqual(next(book.active.values)[0], "Object")
+        # the newer backup expires: its comparisons and workbooks go
+        second.sudo().expiration_date = "2000-01-01 00:00:00"
+        self.env["crm.backup"]._cron_purge_expired()
+        self.assertEqual(second.state, "expired")
+        self.assertFalse(compare.exists())
+        self.assertFalse(second.alert_compare_id.exists())
+        self.assertTrue(live.exists())
+        # the older backup deleted: the rest go
+        first.unlink()
+        self.assertFalse(live.exists())
+        self.assertFalse(books.exists())
+
     def test_unusable_backup_refused(self):
         first = self.make_backup()
         first.attachment_id.sudo().raw = b"not a zip"
