@@ -91,7 +91,15 @@ def setup(server, users, registry, e2e_db, backup, companies):
             [compare],
         )
         line = cr.fetchone()[0]
+        # a record deleted since the older backup, as a comparison lists it
+        cr.execute(
+            "INSERT INTO crm_backup_compare_deleted "
+            "(line_id, record_xmlid, record_name) VALUES (%s, %s, %s) RETURNING id",
+            [line, "__export__.res_partner_e2e_gone", "E2E gone"],
+        )
+        deleted = cr.fetchone()[0]
     return {
+        "deleted": deleted,
         "older": older,
         "newer": newer,
         "b_backup": b_backup,
@@ -116,6 +124,19 @@ def test_backup_admin_compares_and_restores_from_the_comparison(server, users, s
         0,
     )
     assert found["line_ids"]
+    # a deleted record found by name opens its restore, "recreate" ticked
+    (gone,) = admin.call(
+        "crm.backup.compare.deleted",
+        "search_read",
+        [("record_name", "=", "E2E gone")],
+        ["record_xmlid"],
+    )
+    assert gone["id"] == setup["deleted"]
+    action = admin.call("crm.backup.compare.deleted", "action_recreate", [gone["id"]])
+    assert action["res_model"] == "crm.backup.restore"
+    assert action["context"]["default_recreate_deleted"] is True
+    assert action["context"]["default_record_xmlid"] == gone["record_xmlid"]
+    assert action["context"]["default_backup_id"] == setup["older"]
     # the download of every difference, in the admin's browser session
     web = login(server, "backup_admin", users)
     action = web.call("crm.backup.compare", "action_download", [setup["compare"]])
@@ -170,6 +191,26 @@ def test_comparison_results_are_server_owned(field, server, users, setup, e2e_db
         _rows(e2e_db, "crm_backup_compare_line", "compare_id = %s", setup["compare"])
         == lines
     )
+
+
+def test_deleted_records_are_not_made_or_changed_by_rpc(server, users, setup, e2e_db):
+    admin = _api(server, users, "backup_admin")
+    before = _rows(e2e_db, "crm_backup_compare_deleted", "TRUE")
+    crafted = {
+        "create": (
+            "create",
+            {"line_id": setup["line"], "record_xmlid": "base.partner_admin"},
+        ),
+        "write": ("write", [setup["deleted"]], {"record_xmlid": "base.partner_admin"}),
+        "delete": ("unlink", [setup["deleted"]]),
+    }
+    for name, (method, *args) in crafted.items():
+        error = _refused(
+            lambda f=method, a=args: admin.call("crm.backup.compare.deleted", f, *a),
+            ("AccessError",),
+        )
+        assert error, f"a deleted record was {name}d by RPC"
+    assert _rows(e2e_db, "crm_backup_compare_deleted", "TRUE") == before
 
 
 @pytest.mark.parametrize(
@@ -248,7 +289,11 @@ def test_company_b_cannot_see_or_use_company_a_comparisons(
     alert = _rows(e2e_db, "crm_backup", "id = %s", setup["newer"])
     assert compare not in other.call("crm.backup.compare", "search", [])
     assert line not in other.call("crm.backup.compare.line", "search", [])
+    assert setup["deleted"] not in other.call("crm.backup.compare.deleted", "search", [])
+    gone = setup["deleted"]
     calls = {
+        "read deleted": ("crm.backup.compare.deleted", "read", [gone], ["record_name"]),
+        "recreate": ("crm.backup.compare.deleted", "action_recreate", [gone]),
         "read": ("crm.backup.compare", "read", [compare], ["name", "changed_count"]),
         "read line": ("crm.backup.compare.line", "read", [line], ["details_html"]),
         "compare": ("crm.backup.compare", "action_compare", [compare]),
@@ -282,6 +327,12 @@ def test_salesman_is_refused(server, users, setup, e2e_db):
     calls = {
         "list": ("crm.backup.compare", "search_read", [], ["name"]),
         "list lines": ("crm.backup.compare.line", "search_read", [], ["object_id"]),
+        "list deleted": ("crm.backup.compare.deleted", "search_read", [], ["id"]),
+        "recreate": (
+            "crm.backup.compare.deleted",
+            "action_recreate",
+            [setup["deleted"]],
+        ),
         "create": ("crm.backup.compare", "create", {"backup_from_id": setup["older"]}),
         "compare": ("crm.backup.compare", "action_compare", [compare]),
         "download": ("crm.backup.compare", "action_download", [compare]),

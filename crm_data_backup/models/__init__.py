@@ -7,6 +7,7 @@ from . import (
     crm_backup_audit,
     crm_backup_compare,
     crm_backup_compare_line,
+    crm_backup_compare_deleted,
     crm_backup_alert,
     crm_backup_line,
     crm_backup_object,

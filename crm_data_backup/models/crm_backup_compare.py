@@ -22,6 +22,8 @@ _logger = logging.getLogger(__name__)
 
 # Rows of the differences workbook, all objects together.
 DIFF_SHEET_ROWS = 1_000_000
+# Deleted records listed by name, per object (the workbook has them all).
+DELETED_SAMPLE = 200
 
 
 def _cell(ftype, value):
@@ -280,13 +282,19 @@ class CrmBackupCompare(models.Model):
                         )
                     except BackupFileError as exc:
                         raise UserError(exc.translated(self.env._)) from None
-                    lines.append(self._line_values(obj, entry.model, diff))
+                    lines.append(
+                        self._line_values(obj, entry.model, diff, writer.deleted)
+                    )
             finally:
                 book.close()
             self._store(lines, path)
 
-    def _line_values(self, obj, model_name, diff):
+    def _line_values(self, obj, model_name, diff, deleted):
         return {
+            "deleted_ids": [
+                fields.Command.create({"record_xmlid": xmlid, "record_name": name})
+                for xmlid, name in deleted
+            ],
             "object_id": obj.id,
             "model_name": model_name,
             "from_count": diff.from_count,
@@ -444,20 +452,24 @@ class _DiffWriter:
             DELETED: env._("Deleted"),
             CHANGED: env._("Changed"),
         }
+        self.deleted = []  # (xmlid, name) of the first records deleted
         name = model._rec_name
         self.name_index = next(
             (i for i, (n, _t) in enumerate(cmp_fields) if n == name), None
         )
 
     def __call__(self, kind, xmlid, before, after, changed):
-        if self.book.rows >= DIFF_SHEET_ROWS:
-            return
         if kind != CHANGED:
             values = before if kind == DELETED else after
             shown = ""
             if self.name_index is not None:
                 ftype = self.fields[self.name_index][1]
                 shown = _cell(ftype, values[self.name_index])
+            if kind == DELETED and len(self.deleted) < DELETED_SAMPLE:
+                self.deleted.append((xmlid, shown[:500] or xmlid))
+        if self.book.rows >= DIFF_SHEET_ROWS:
+            return
+        if kind != CHANGED:
             row = [self.key, xmlid, self.kinds[kind], "", "", ""]
             row[4 if kind == DELETED else 5] = shown
             self.book.write_rows([row])

@@ -37,6 +37,12 @@ class CrmBackupCompareLine(models.Model):
     changed_field_names = fields.Char(
         "Changed fields", help="Technical names of the fields with a changed value."
     )
+    deleted_ids = fields.One2many(
+        "crm.backup.compare.deleted",
+        "line_id",
+        "Deleted records",
+        help="The first records deleted, by name: each can be recreated.",
+    )
     details_html = fields.Html(
         "Details",
         sanitize=False,

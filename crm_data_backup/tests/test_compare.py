@@ -277,6 +277,42 @@ class TestCompare(BackupCommon):
         self.assertFalse(live.exists())
         self.assertFalse(books.exists())
 
+    def test_deleted_record_found_and_recreated(self):
+        first = self.make_backup()
+        self.extra[:2].unlink()
+        compare = self.Compare.create(
+            {"backup_from_id": first.id, "object_id": self.object("contacts").id}
+        )
+        compare.action_compare()
+        line = self.line(compare, "contacts", "res.partner")
+        self.assertEqual(line.deleted_count, 2)
+        # found by its name among the deleted records
+        self.assertEqual(
+            sorted(line.deleted_ids.mapped("record_name")), ["Extra 0", "Extra 1"]
+        )
+        gone = line.deleted_ids.filtered(lambda d: d.record_name == "Extra 0")
+        action = gone.action_recreate()
+        restore = (
+            self.env["crm.backup.restore"].with_context(**action["context"]).create({})
+        )
+        self.assertEqual(restore.backup_id, first)
+        self.assertEqual(restore.record_xmlid, gone.record_xmlid)
+        self.assertTrue(restore.recreate_deleted)
+        restore.action_plan()
+        # that record only: the other one deleted stays deleted
+        self.assertEqual(restore.deleted_count, 1)
+        self.assertEqual(restore.change_record_count, 0)
+        restore.write({"confirm_overwrite": True, "confirm_reviewed": True})
+        restore._grant_execution("restore")
+        restore._queue("restore")
+        restore._execute_restore()
+        self.assertEqual(restore.state, "done")
+        self.assertEqual(restore.created_record_count, 1)
+        Partner = self.env["res.partner"]
+        back = Partner.search([("name", "=", "Extra 0")])
+        self.assertEqual(back.email, "extra0@example.com")
+        self.assertFalse(Partner.search([("name", "=", "Extra 1")]))
+
     def test_unusable_backup_refused(self):
         first = self.make_backup()
         first.attachment_id.sudo().raw = b"not a zip"
