@@ -289,7 +289,9 @@ def test_company_b_cannot_see_or_use_company_a_comparisons(
     alert = _rows(e2e_db, "crm_backup", "id = %s", setup["newer"])
     assert compare not in other.call("crm.backup.compare", "search", [])
     assert line not in other.call("crm.backup.compare.line", "search", [])
-    assert setup["deleted"] not in other.call("crm.backup.compare.deleted", "search", [])
+    assert setup["deleted"] not in other.call(
+        "crm.backup.compare.deleted", "search", []
+    )
     gone = setup["deleted"]
     calls = {
         "read deleted": ("crm.backup.compare.deleted", "read", [gone], ["record_name"]),

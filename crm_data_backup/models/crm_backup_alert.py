@@ -72,7 +72,7 @@ class CrmBackup(models.Model):
 
     @api.model
     def _cron_purge_expired(self):
-        expired = super()._cron_purge_expired()
+        expired = super()._cron_purge_expired()  # pylint: disable=no-member
         # their values are gone: so are the differences drawn from them
         expired._remove_comparisons()
         self._commit()

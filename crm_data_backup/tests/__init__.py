@@ -33,3 +33,4 @@ from . import test_xss_tour
 from . import test_live
 from . import test_live_tour
 from . import test_compare
+from . import test_compare_tour

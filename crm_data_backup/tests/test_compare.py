@@ -395,7 +395,6 @@ class TestAlerts(BackupCommon):
         )
         self.assertFalse(self.alert_messages(second))
 
-
     def test_failed_comparison_never_fails_the_backup(self):
         first = self.make_backup()
         # the previous backup's file damaged: the comparison fails

@@ -112,42 +112,56 @@ def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def measure(count, tmp):
+    """Compare two zips of ``count`` contacts written in ``tmp``: seconds, peak
+    memory growth (MB), the reading of one file as the plan does, the counts."""
+    old, new = os.path.join(tmp, "old.zip"), os.path.join(tmp, "new.zip")
+    write_zip(old, count, 1, churn=False)
+    write_zip(new, count, 2, churn=True)
+    compare, reader_mod = engine()
+    types_ = dict(FIELDS)
+    base = rss_mb()
+    started = time.monotonic()
+    with open(old, "rb") as f1, open(new, "rb") as f2:
+        r1, r2 = (
+            reader_mod.BackupReader(f1).open(),
+            reader_mod.BackupReader(f2).open(),
+        )
+        e1, e2 = r1.find_entry("res.partner"), r2.find_entry("res.partner")
+        diff = compare.compare_rows(
+            FIELDS,
+            r1.iter_rows(e1, types_, unique=False),
+            r2.iter_rows(e2, types_, unique=False),
+        )
+    elapsed = time.monotonic() - started
+    growth = rss_mb() - base
+    # the restore plan's reading of one file (duplicates checked as it does)
+    started = time.monotonic()
+    with open(old, "rb") as f:
+        reader = reader_mod.BackupReader(f).open()
+        entry = reader.find_entry("res.partner")
+        read = sum(1 for _ in reader.iter_rows(entry, types_))
+    return {
+        "seconds": elapsed,
+        "growth_mb": growth,
+        "read_seconds": time.monotonic() - started,
+        "read": read,
+        "added": diff.added,
+        "deleted": diff.deleted,
+        "changed": diff.changed,
+    }
+
+
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
-        old, new = os.path.join(tmp, "old.zip"), os.path.join(tmp, "new.zip")
-        write_zip(old, count, 1, churn=False)
-        write_zip(new, count, 2, churn=True)
-        compare, reader_mod = engine()
-        types_ = dict(FIELDS)
-        base = rss_mb()
-        started = time.monotonic()
-        with open(old, "rb") as f1, open(new, "rb") as f2:
-            r1, r2 = (
-                reader_mod.BackupReader(f1).open(),
-                reader_mod.BackupReader(f2).open(),
-            )
-            e1, e2 = r1.find_entry("res.partner"), r2.find_entry("res.partner")
-            diff = compare.compare_rows(
-                FIELDS,
-                r1.iter_rows(e1, types_, unique=False),
-                r2.iter_rows(e2, types_, unique=False),
-            )
-        elapsed = time.monotonic() - started
-        growth = rss_mb() - base
-        # the restore plan's reading of one file (duplicates checked as it does)
-        started = time.monotonic()
-        with open(old, "rb") as f:
-            reader = reader_mod.BackupReader(f).open()
-            entry = reader.find_entry("res.partner")
-            read = sum(1 for _ in reader.iter_rows(entry, types_))
-        read_time = time.monotonic() - started
-        print(
-            f"{count:,} contacts, 10 fields: compare {elapsed:.1f} s, peak memory "
-            f"growth {growth:.0f} MB; reading one file {read_time:.1f} s "
-            f"({read:,} rows; ratio {elapsed / read_time:.1f}); added {diff.added:,}, "
-            f"deleted {diff.deleted:,}, changed {diff.changed:,}"
-        )
+        r = measure(count, tmp)
+    print(
+        f"{count:,} contacts, 10 fields: compare {r['seconds']:.1f} s, peak memory "
+        f"growth {r['growth_mb']:.0f} MB; reading one file {r['read_seconds']:.1f} s "
+        f"({r['read']:,} rows; ratio {r['seconds'] / r['read_seconds']:.1f}); "
+        f"added {r['added']:,}, deleted {r['deleted']:,}, changed {r['changed']:,}"
+    )
 
 
 if __name__ == "__main__":
