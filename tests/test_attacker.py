@@ -223,7 +223,7 @@ def _refusal(call, kinds=REFUSED):
 
 
 def _wait_idle(db, restore_id):
-    """Wait for the restore to leave 'running'; a job left running by a test that
+    """Wait for the restore to leave 'queued' and 'running'; a job left so by a test that
     failed would block every later restore (one runs at a time)."""
     try:
         return _wait_restore(
@@ -603,6 +603,9 @@ def _forged_restore_values(refs, users):
         "progress_done": 424242,
         "progress_total": 424242,
         "progress": 99.0,
+        # stored (read from the file when it changes): the server's too
+        "available_field_ids": [Command.clear()],
+        "is_foreign_backup": True,
     }
 
 
@@ -625,6 +628,8 @@ RESTORE_SERVER_FIELDS = (
     "progress_done",
     "progress_total",
     "progress",
+    "available_field_ids",
+    "is_foreign_backup",
 )
 
 
@@ -927,7 +932,7 @@ def test_confirmed_restore_cannot_be_changed(
         ) as attack:
             with _restore_cron_paused(e2e_db):
                 admin.run(restore_id)
-                assert restore_state(e2e_db, restore_id) == "running"
+                assert restore_state(e2e_db, restore_id) == "queued"
                 _keep_restore(attack, restore_id)
                 attack.keep(
                     "its fields",
@@ -1269,3 +1274,30 @@ def test_next_backup_hint_over_rpc(server, users, admin, admin_b):
         ("AccessError",),
     )
     assert error, "a salesman read the backup frequency limit"
+
+
+RESTORE_MIXINS = (
+    "crm.backup.restore.plan",
+    "crm.backup.restore.confirm",
+    "crm.backup.restore.run",
+)
+
+
+@pytest.mark.parametrize("role", ("backup_admin", "backup_admin_b", "salesman"))
+@pytest.mark.parametrize("model", RESTORE_MIXINS)
+def test_restore_mixins_have_no_button_over_rpc(
+    model, role, server, users, done_restore, e2e_db, registry
+):
+    """The restore's concerns live in mixins; their work is private: the
+    form's buttons are crm.backup.restore's only, whoever calls the mixin."""
+    web = login(server, role, users)
+    for method in ("action_plan", "action_download_plan", "action_restore"):
+        with _attack(e2e_db, registry, f"{role}: {model}.{method}") as attack:
+            _keep_restore(attack, done_restore)
+            error = _refusal(
+                lambda method=method: web.call(model, method, [done_restore]),
+                ("AttributeError",),
+            )
+        assert error and "does not exist" in error.message, (
+            f"{role} called {model}.{method}"
+        )

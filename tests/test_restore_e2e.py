@@ -348,9 +348,9 @@ def test_restore_progress_is_seen_while_it_runs(flow, backup, e2e_db, bulk_data)
 
     def finished():
         (values,) = flow.client.call("crm.backup.restore", "read", [restore_id], fields)
-        if values["state"] != "running":
+        if values["state"] not in ("queued", "running"):
             return values["state"]
-        if values["progress_total"]:
+        if values["state"] == "running" and values["progress_total"]:
             messages = _live_messages(e2e_db, restore_id, bus_start)
             seen.append((values["progress_done"], values["progress_total"], messages))
         return None

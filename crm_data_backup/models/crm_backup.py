@@ -13,8 +13,8 @@ from odoo.exceptions import UserError
 from odoo.tools import format_datetime, str2bool
 
 from ..orm.backup_export import BackupExport
-from .formatting import human_size
-from .request_lock import BACKUP_REQUESTS, serialize_requests
+from ..orm.formatting import human_size
+from ..orm.request_lock import BACKUP_REQUESTS, serialize_requests
 
 _logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from ..engine.reader import BackupFileError, BackupReader
 from ..engine.writer import XlsxWriter
 from ..orm.backup_export import attach_file
 from ..orm.compare_sources import compared_fields, live_header, live_rows
-from .formatting import ValueFormatter
+from ..orm.formatting import ValueFormatter
 
 _logger = logging.getLogger(__name__)
 

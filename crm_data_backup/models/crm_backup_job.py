@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import config
 
 from ..engine.errors import TranslatableError
-from .notify import notify_requester, record_url
+from ..orm.notify import notify_requester, record_url
 
 _logger = logging.getLogger(__name__)
 

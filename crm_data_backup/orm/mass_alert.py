@@ -4,7 +4,7 @@
 
 import logging
 
-from ..models.notify import notify_requester, record_url
+from .notify import notify_requester, record_url
 
 _logger = logging.getLogger(__name__)
 

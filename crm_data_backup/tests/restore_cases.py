@@ -50,8 +50,20 @@ class RestoreCase(BaseCommon):
 
     def run_restore(self, restore, job="restore"):
         """What the identity wizard does on success, then the job."""
-        restore._grant_execution(job)
         restore._queue(job)
+        restore._grant_execution(job)
         if job == "undo":
             return restore._execute_undo()
         return restore._execute_restore()
+
+
+class RestoreModes(RestoreCase):
+    """Restores run in one mode: normal, or fast in a subclass that sets
+    ``fast_mode = True`` (the same tests, each restore written in bulk). A
+    test may still choose a mode."""
+
+    fast_mode = False
+
+    def new_restore(self, key, data, field_names, model=None, **vals):
+        vals.setdefault("fast_mode", self.fast_mode)
+        return super().new_restore(key, data, field_names, model=model, **vals)

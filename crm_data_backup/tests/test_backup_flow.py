@@ -11,7 +11,7 @@ from odoo.exceptions import UserError
 
 from ..engine.cells import unneutralise
 from ..models.crm_backup import RUN_LOCK_KEY
-from ..models.formatting import human_size
+from ..orm.formatting import human_size
 from .common import (
     OBJECT_KEYS,
     BackupCommon,

@@ -69,7 +69,10 @@ class TestLive(RestoreCase):
         """Queue ``job``: no counters until it writes, then ``done`` of 5."""
         restore._grant_execution(job)
         restore._queue(job)
+        self.assertEqual(restore.state, "queued")
         self.assertEqual(self.progress(restore), (0, 0, 0.0))
+        # as the background job does when it starts
+        restore._mark("running", job)
         restore._publish_progress(done, 5)
         self.assertEqual(self.progress(restore), (done, 5, 20.0 * done))
 
@@ -130,6 +133,7 @@ class TestLive(RestoreCase):
         restore = self.planned()
         restore._grant_execution("restore")
         restore._queue("restore")
+        restore._mark("running", "restore")
         before = len(self.live_messages(self.admin))
         for done in range(11):  # eleven batches in well under a second
             restore._publish_progress(done, 10)

@@ -98,7 +98,7 @@ class TestLiveTour(HttpCase):
         restore, partner = self.planned_restore()
         restore._grant_execution("restore")
         restore._queue("restore")
-        self.assertEqual(restore.state, "running")
+        self.assertEqual(restore.state, "queued")
         self.start_tour(self.form_url(restore), "crm_live_restore_tour", login=LOGIN)
         self.assertEqual(restore.state, "done", restore.error_message)
         self.assertEqual(partner.phone, "+33 1 11")

@@ -188,11 +188,13 @@ class TestNotify(RestoreCase):
 
     def test_restore_failure_emailed_without_values(self):
         restore = self.restore_as(self.email_user)
+        restore._grant_execution("restore")
+        restore._queue("restore")
         # changed after the review: the job refuses to run
         restore.sudo().field_ids |= self.env["ir.model.fields"]._get(
             "res.partner", "email"
         )
-        self.assertFalse(self.run_restore(restore))
+        self.assertFalse(restore._execute_restore())
         self.assertEqual(restore.state, "failed")
         message = self.message(restore)
         self.assertReaches(message, self.email_user)

@@ -11,7 +11,7 @@ import openpyxl
 from odoo import Command
 from odoo.tests import tagged
 
-from ..models.formatting import human_size
+from ..orm.formatting import human_size
 from .restore_cases import RestoreCase
 
 NBSP = "\N{NO-BREAK SPACE}"

@@ -15,7 +15,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user
 from odoo.tools import SQL
 
-from ..models.crm_backup_restore import RESTORE_LOCK_KEY
+from ..orm.restore_job import RESTORE_LOCK_KEY
 from .restore_cases import RestoreCase
 
 
@@ -71,7 +71,7 @@ class TestRestoreAuth(RestoreCase):
         self.assertEqual(wizard.auth_method, "totp")
         result = wizard.action_confirm()
         self.assertEqual(result["type"], "ir.actions.act_window_close")
-        self.assertEqual(restore.state, "running")
+        self.assertEqual(restore.state, "queued")
         self.assertFalse(wizard.totp_code)  # not kept
         self.env["crm.backup.restore"]._cron_run_restores()
         self.assertEqual(restore.state, "done")
@@ -102,7 +102,7 @@ class TestRestoreAuth(RestoreCase):
         restore = self.planned_restore()
         result = restore.action_restore()
         self.assertEqual(result["type"], "ir.actions.act_window_close")
-        self.assertEqual(restore.state, "running")
+        self.assertEqual(restore.state, "queued")
         self.env["crm.backup.restore"]._cron_run_restores()
         self.assertEqual(restore.state, "done")
         self.assertEqual(self.partner.phone, "111")
@@ -158,7 +158,7 @@ class TestRestoreAuth(RestoreCase):
         wizard = self.open_wizard(restore, password="Correct-Horse-9")
         wizard.action_confirm()
         self.assertFalse(wizard.password)
-        self.assertEqual(restore.state, "running")
+        self.assertEqual(restore.state, "queued")
         restore._execute_restore()
         self.assertEqual(restore.state, "done")
         self.assertEqual(self.partner.phone, "111")
@@ -181,7 +181,7 @@ class TestRestoreAuth(RestoreCase):
             restore._execute_undo()
         wizard.password = "Correct-Horse-9"
         wizard.action_confirm()
-        self.assertEqual(restore.state, "running")
+        self.assertEqual(restore.state, "queued")
         self.env["crm.backup.restore"]._cron_run_restores()
         self.assertEqual(restore.state, "undone")
         self.assertEqual(self.partner.phone, "222")
@@ -270,7 +270,7 @@ class TestRestoreAuth(RestoreCase):
         wizard.web_save({"password": "Correct-Horse-9"}, {})
         self.assertFalse(wizard.password)
         self.assertEqual(wizard.action_confirm()["type"], "ir.actions.act_window_close")
-        self.assertEqual(restore.state, "running")
+        self.assertEqual(restore.state, "queued")
         self.assertNotIn("Correct-Horse-9", self.wizard_row(wizard))
         self.assertFalse(self.stored_anywhere("Correct-Horse-9"))
         self.assertFalse(self.stored_anywhere(wrong))
@@ -359,26 +359,27 @@ class TestRestoreAuth(RestoreCase):
         with sql_db.db_connect(self.env.cr.dbname).cursor() as cr2:
             cr2.execute("SELECT pg_try_advisory_xact_lock(%s)", [RESTORE_LOCK_KEY])
             self.env["crm.backup.restore"]._cron_run_restores()
-            self.assertEqual(restore.state, "running")  # left queued, not failed
+            self.assertEqual(restore.state, "queued")  # left queued, not failed
             cr2.rollback()
         self.env["crm.backup.restore"]._cron_run_restores()
         self.assertEqual(restore.state, "done")
 
     def test_one_running_restore_in_database(self):
-        """Two workers queue a restore at once: the second waits, then fails."""
+        """Two workers queue a restore at once: the second waits, then fails;
+        a queued one and a running one are two too."""
         dbname = self.env.cr.dbname
         insert = (
             "INSERT INTO crm_backup_restore (name, source, state, company_id) "
-            "VALUES (%s, 'backup', 'running', 1)"
+            "VALUES (%s, 'backup', %s, 1)"
         )
         with (
             sql_db.db_connect(dbname).cursor() as cr1,
             sql_db.db_connect(dbname).cursor() as cr2,
         ):
-            cr1.execute(insert, ["first"])
+            cr1.execute(insert, ["first", "queued"])
             cr2.execute("SET LOCAL lock_timeout = '300ms'")
             with self.assertRaises(psycopg2.OperationalError) as cm:
-                cr2.execute(insert, ["second"])
+                cr2.execute(insert, ["second", "running"])
             self.assertEqual(cm.exception.pgcode, errorcodes.LOCK_NOT_AVAILABLE)
             cr2.rollback()
             cr1.rollback()
@@ -391,7 +392,7 @@ class TestRestoreAuth(RestoreCase):
         cr1 = sql_db.db_connect(dbname).cursor()
         cr1.execute(
             "INSERT INTO crm_backup_restore (name, source, state, company_id) "
-            "VALUES ('other worker', 'backup', 'running', 1) RETURNING id"
+            "VALUES ('other worker', 'backup', 'queued', 1) RETURNING id"
         )
         other_id = cr1.fetchone()[0]
         timer = threading.Timer(0.5, cr1.commit)

@@ -1,10 +1,13 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import datetime
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError
+from odoo.tests import Form
 
+from ..engine.reader import BackupReader
 from .restore_cases import RestoreCase
 
 
@@ -294,3 +297,26 @@ class TestRestorePlan(RestoreCase):
             Command.link(self.env.ref("base.field_res_partner__phone").id)
         ]
         self.assertEqual(restore.state, "draft")
+
+    def test_field_choices_read_the_file_once(self):
+        """The fields a backup file offers are read when the file or the
+        object changes, not on every change of the form."""
+        partner = self.env["res.partner"].create({"name": "P", "email": "p@x.com"})
+        data = self.backup_zip("contacts", partner, ["id", "email", "phone"])
+        restore = self.new_restore("contacts", data, ["email"])
+        self.env.flush_all()
+        with patch.object(
+            BackupReader, "open", autospec=True, side_effect=BackupReader.open
+        ) as opened:
+            restore.invalidate_recordset()
+            self.assertEqual(
+                set(restore.available_field_ids.mapped("name")), {"email", "phone"}
+            )
+            with Form(restore) as form:
+                form.fast_mode = True
+                form.recreate_deleted = True
+                form.field_ids.add(self.env.ref("base.field_res_partner__phone"))
+            self.assertEqual(opened.call_count, 0)
+            restore.object_id = self.obj("companies")
+            restore.read(["available_field_ids"])
+            self.assertEqual(opened.call_count, 1)

@@ -103,7 +103,7 @@ class TestRestoreTour(HttpCase):
         restore = self.env["crm.backup.restore"].search(
             [("backup_id", "=", self.backup.id)]
         )
-        self.assertEqual(restore.state, "running")
+        self.assertEqual(restore.state, "queued")
         self.assertTrue(restore.name.startswith("Data Restore - Contact - "))
         failed = self.env["crm.backup.audit"].search(
             [("action", "=", "identity_failed"), ("user_id", "=", self.user.id)]

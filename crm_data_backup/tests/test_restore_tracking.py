@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.tests import TransactionCase, new_test_user
 
-from ..models.tracking_log import finalize_tracking, pending_tracking
+from ..orm.tracking_log import finalize_tracking, pending_tracking
 
 # Columns that differ between two otherwise identical messages.
 OWN = {"id", "res_id", "message_id", "date", "create_date", "write_date"}

@@ -142,8 +142,10 @@ class TestTrust(RestoreCase):
         other = self.backup_zip(
             "contacts", self.alice, ["id", "name", "email"], edit_rows=_set_email
         )
+        restore._grant_execution("restore")
+        restore._queue("restore")
         restore.sudo().upload_file = base64.b64encode(other)
-        self.run_restore(restore)
+        self.assertFalse(restore._execute_restore())
         self.assertEqual(restore.state, "failed")
         self.assertIn("changed after the plan", restore.error_message)
         self.assertEqual(self.alice.email, "changed@x.com")

@@ -1,6 +1,6 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, fields, models
+from odoo import _, models
 
 
 class CrmBackupCreateWizard(models.TransientModel):
@@ -8,10 +8,6 @@ class CrmBackupCreateWizard(models.TransientModel):
 
     _name = "crm.backup.create.wizard"
     _description = "Create CRM Backup"
-
-    acknowledge = fields.Boolean(
-        help="The backup holds every value, sensitive ones included."
-    )
 
     def action_confirm(self):
         backup = self.env["crm.backup"].request_backup()

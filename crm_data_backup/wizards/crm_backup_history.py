@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 
 from ..engine.compare import encode
 from ..engine.reader import BackupFileError
-from ..models.formatting import ValueFormatter
+from ..orm.formatting import ValueFormatter
 from ..orm.compare_sources import compared_fields, live_header, live_rows
 
 # Forms of apps the addon does not depend on that get the "Backups" button

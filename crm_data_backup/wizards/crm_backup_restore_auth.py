@@ -11,7 +11,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessDenied, AccessError
 from odoo.tools import SQL, sql
 
-from ..models.request_lock import serialize_user_requests
+from ..orm.request_lock import serialize_user_requests
 
 _logger = logging.getLogger(__name__)
 
@@ -247,14 +247,16 @@ class CrmBackupRestoreAuth(models.TransientModel):
         """Queue the restore once the identity is confirmed (see write())."""
         self.ensure_one()
         restore = self.restore_id
-        restore._check_ready(self.job)
         if self.auth_method != "sso":
             if not self._is_verified():
+                # a restore that is not ready says so first
+                restore._check_ready(self.job)
                 return self._retry(self._not_verified_error())
             # One check, one run.
             self.sudo().verified_date = False
-        restore._grant_execution(self.job)
+        # queued once ready (checked on fresh data), then allowed one run
         restore._queue(self.job)
+        restore._grant_execution(self.job)
         return {"type": "ir.actions.act_window_close"}
 
     def _not_verified_error(self):

@@ -50,8 +50,8 @@ registry.category("web_tour.tours").add("crm_live_backup_tour", {
 registry.category("web_tour.tours").add("crm_live_restore_tour", {
     steps: () => [
         {
-            content: "The restore is running",
-            trigger: current("Running"),
+            content: "The restore is queued",
+            trigger: current("Queued"),
         },
         {
             trigger: '.alert-info:contains("runs in the background")',

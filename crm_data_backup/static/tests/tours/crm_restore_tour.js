@@ -114,7 +114,7 @@ registry.category("web_tour.tours").add("crm_restore_tour", {
         },
         {
             content: "The restore is queued",
-            trigger: '.o_statusbar_status .o_arrow_button_current:contains("Running")',
+            trigger: '.o_statusbar_status .o_arrow_button_current:contains("Queued")',
         },
         {
             trigger: 'body:not(:has(.modal))',

@@ -4,8 +4,8 @@
 
 from collections import defaultdict
 
-from ..orm.write_logic import write_logic
 from .tracking_log import is_tracked
+from .write_logic import write_logic
 
 RELATIONAL = ("many2one", "many2many", "one2many")
 X2MANY = ("many2many", "one2many")
