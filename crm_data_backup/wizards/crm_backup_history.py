@@ -7,8 +7,8 @@ from odoo.exceptions import UserError
 
 from ..engine.compare import encode
 from ..engine.reader import BackupFileError
-from ..orm.formatting import ValueFormatter
 from ..orm.compare_sources import compared_fields, live_header, live_rows
+from ..orm.formatting import ValueFormatter
 
 # Forms of apps the addon does not depend on that get the "Backups" button
 # once installed: their view's external ID -> name of the view adding it.
