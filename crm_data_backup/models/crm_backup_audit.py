@@ -17,6 +17,8 @@ AUDIT_ACTIONS = [
     ("restore_undone", "Restore undone"),
     ("identity_failed", "Identity check failed"),
     ("restore_data_purged", "Restore data purged"),
+    ("backup_alert", "Mass change alert"),
+    ("backup_alert_acknowledged", "Mass change alert acknowledged"),
 ]
 
 

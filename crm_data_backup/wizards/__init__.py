@@ -1,1 +1,6 @@
-from . import crm_backup_create_wizard, crm_backup_restore_auth
+from . import (
+    crm_backup_create_wizard,
+    crm_backup_restore_auth,
+    crm_backup_history,
+    crm_backup_history_line,
+)
