@@ -35,11 +35,14 @@
         "wizards/crm_backup_restore_auth_views.xml",
         "views/menus.xml",
         "wizards/crm_backup_offsite_fetch_views.xml",
+        "views/crm_backup_compare_views.xml",
+        "wizards/crm_backup_history_views.xml",
         "data/crm_backup_object_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
         "data/ir_cron_restore_data.xml",
+        "data/crm_backup_compare_data.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -9,5 +9,6 @@ One concept a module (its tests: ``tests/test_engine_<module>.py``):
 - ``writer``: CSV and XLSX files; ``archive``: the backup zip;
 - ``reader``: a backup zip checked and read back, row by row;
 - ``planner``: backup rows against the database (``RestoreField``, ``Plan``);
-- ``applier``: the plan written through a target, the undo file.
+- ``applier``: the plan written through a target, the undo file;
+- ``compare``: two sides' rows merged by external ID (added, deleted, changed).
 """

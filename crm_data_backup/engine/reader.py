@@ -364,11 +364,13 @@ class BackupReader:
             return "text"
         return "all" if flag else "none"
 
-    def iter_rows(self, entry, field_types):
+    def iter_rows(self, entry, field_types, unique=True):
         """Yield ``(xmlid, {field: parsed value})`` for each row of ``entry``.
 
         ``field_types`` maps the fields to read to their type; other columns
         are skipped. Raises BackupFileError on any malformed row or cell.
+        ``unique=False``: the caller finds an external ID given twice itself
+        (the set of those seen would grow with the file).
         """
         quoting = self.quoting
         unquote_all = quoting == "all"
@@ -489,14 +491,15 @@ class BackupReader:
                     name=entry.name,
                     limit=MAX_EXTERNAL_ID,
                 )
-            if xmlid in seen:
+            if unique and xmlid in seen:
                 raise BackupFileError(
                     _lt("External ID %(xmlid)r appears twice in %(name)r."),
                     "value",
                     xmlid=xmlid,
                     name=entry.name,
                 )
-            seen.add(xmlid)
+            if unique:
+                seen.add(xmlid)
             values = {}
             for index, fname, ftype in fields_by_index:
                 cell = row[index]

@@ -339,6 +339,12 @@ class CrmBackup(models.Model):
                 self._store(path, result, export)
         finally:
             self._remove_work_dir()
+        if self.state == "done":
+            # the outcome is committed first: the comparison with the previous
+            # backup (mass-change alert) never fails nor delays it
+            self._commit()
+            self._check_mass_changes()  # pylint: disable=no-member
+            self._commit()
         return self.state == "done"
 
     def _work_dir(self):

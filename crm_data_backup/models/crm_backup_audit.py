@@ -23,6 +23,8 @@ AUDIT_ACTIONS = [
     ("offsite_verify_failed", "Off-site verification failed"),
     ("offsite_purged", "Off-site copy purged"),
     ("offsite_fetched", "Off-site copy fetched for a restore"),
+    ("backup_alert", "Mass change alert"),
+    ("backup_alert_acknowledged", "Mass change alert acknowledged"),
 ]
 
 

@@ -33,6 +33,7 @@ CHOICE_FIELDS = frozenset(
         "acknowledge_foreign",
         "recreate_deleted",
         "fast_mode",
+        "record_xmlid",
     }
 )
 # Where the choices can still change: before the identity check.
@@ -146,6 +147,11 @@ class CrmBackupRestore(models.Model):
         "Restore from another database",
         help="I know this backup comes from another database and want its values "
         "written here anyway.",
+    )
+    record_xmlid = fields.Char(
+        "Only the record",
+        help="External ID of the one record restored (from its history); empty: "
+        "every record of the object.",
     )
     recreate_deleted = fields.Boolean(
         "Recreate deleted records",

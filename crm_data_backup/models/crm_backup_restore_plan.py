@@ -163,6 +163,12 @@ class CrmBackupRestorePlan(models.AbstractModel):
             recreate_specs = self._field_specs(available)
         types = {s.name: s.type for s in (recreate_specs or specs)}
         domain = [] if self.object_id.is_custom else self.object_id._get_domain()
+        if self.record_xmlid:
+            # one record: nothing else is created since, or changed
+            found = LiveRecords(self.env, self.model_name, []).resolve(
+                self.model_name, [self.record_xmlid]
+            )
+            domain = domain + [("id", "=", found.get(self.record_xmlid, 0))]
         live = LiveRecords(self.env, self.model_name, domain)
         name_field = self._name_column(entry)
         planner = Planner(
@@ -178,7 +184,10 @@ class CrmBackupRestorePlan(models.AbstractModel):
         read_types = {name_field: Model._fields[name_field].type} if name_field else {}
         read_types.update(types)
         try:
-            plan = planner.plan(reader.iter_rows(entry, read_types), on_batch=on_batch)
+            rows = reader.iter_rows(entry, read_types)
+            if self.record_xmlid:
+                rows = (row for row in rows if row[0] == self.record_xmlid)
+            plan = planner.plan(rows, on_batch=on_batch)
         except BackupFileError as exc:
             raise UserError(exc.translated(self.env._)) from None
         return plan, specs, types
@@ -238,6 +247,8 @@ class CrmBackupRestorePlan(models.AbstractModel):
             self.fast_mode,
             self.acknowledge_foreign,
         ]
+        if self.record_xmlid:
+            choices.append(self.record_xmlid)
         return hashlib.sha256(json.dumps(choices).encode()).hexdigest()
 
     def _summary_text(self, plan):

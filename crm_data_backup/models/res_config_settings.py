@@ -160,3 +160,25 @@ class ResConfigSettings(models.TransientModel):
         if not self.crm_backup_storage_id:
             raise UserError(self.env._("Choose an off-site storage first."))
         return self.crm_backup_storage_id.action_test_config()
+
+    crm_backup_alert_deleted_percent = fields.Float(
+        string="Alert: deleted records (%)",
+        default=5.0,
+        config_parameter="crm_data_backup.alert_deleted_percent",
+        help="A finished backup is compared with the previous one: when this share "
+        "of an object's records was deleted, the backup administrators are alerted.",
+    )
+    crm_backup_alert_changed_percent = fields.Float(
+        string="Alert: changed records (%)",
+        default=20.0,
+        config_parameter="crm_data_backup.alert_changed_percent",
+        help="When this share of an object's records had a value changed since the "
+        "previous backup, the backup administrators are alerted.",
+    )
+    crm_backup_alert_min_records = fields.Integer(
+        string="Alert: at least (records)",
+        default=50,
+        config_parameter="crm_data_backup.alert_min_records",
+        help="No alert below this many deleted or changed records of an object, "
+        "whatever their share.",
+    )

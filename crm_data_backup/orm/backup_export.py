@@ -211,7 +211,6 @@ class BackupExport:
     def attach(self, path, size):
         """The zip as an attachment of the backup, streamed to the filestore."""
         backup = self.backup
-        Attachment = self.env["ir.attachment"].sudo()
         name = f"{backup.name.replace(' ', '_').replace(':', '-')}.zip"
         values = {
             "name": name,
@@ -221,33 +220,41 @@ class BackupExport:
             "mimetype": "application/zip",
             "type": "binary",
         }
-        if Attachment._storage() != "file":
-            with open(path, "rb") as f:
-                return Attachment.create(dict(values, raw=f.read()))
-        # Stream the zip to the filestore instead of loading it in memory.
-        sha1 = hashlib.sha1()
+        return attach_file(self.env, path, size, values)
+
+
+def attach_file(env, path, size, values):
+    """An attachment of ``values`` holding the file at ``path``, copied to
+    the filestore in chunks rather than loaded in memory (in the database
+    when attachments are stored there)."""
+    Attachment = env["ir.attachment"].sudo()
+    if Attachment._storage() != "file":
         with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                sha1.update(chunk)
-        checksum = sha1.hexdigest()
-        fname = f"{checksum[:2]}/{checksum}"
-        full_path = Attachment._full_path(fname)
-        os.makedirs(os.path.dirname(full_path), exist_ok=True)
-        if not os.path.exists(full_path):
-            shutil.copyfile(path, full_path)
-            # if the transaction aborts, the filestore GC removes the file
-            Attachment._mark_for_gc(fname)
-        attachment = Attachment.create(values)
-        self.env.cr.execute(
-            SQL(
-                "UPDATE ir_attachment SET store_fname = %s, file_size = %s, "
-                "checksum = %s, db_datas = NULL WHERE id = %s",
-                fname,
-                # ir_attachment.file_size is an int4 column
-                min(size, 2**31 - 1),
-                checksum,
-                attachment.id,
-            )
+            return Attachment.create(dict(values, raw=f.read()))
+    # streamed: a backup's zip or workbook may not fit in memory
+    sha1 = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha1.update(chunk)
+    checksum = sha1.hexdigest()
+    fname = f"{checksum[:2]}/{checksum}"
+    full_path = Attachment._full_path(fname)
+    os.makedirs(os.path.dirname(full_path), exist_ok=True)
+    if not os.path.exists(full_path):
+        shutil.copyfile(path, full_path)
+        # if the transaction aborts, the filestore GC removes the file
+        Attachment._mark_for_gc(fname)
+    attachment = Attachment.create(values)
+    env.cr.execute(
+        SQL(
+            "UPDATE ir_attachment SET store_fname = %s, file_size = %s, "
+            "checksum = %s, db_datas = NULL WHERE id = %s",
+            fname,
+            # ir_attachment.file_size is an int4 column
+            min(size, 2**31 - 1),
+            checksum,
+            attachment.id,
         )
-        attachment.invalidate_recordset()
-        return attachment
+    )
+    attachment.invalidate_recordset()
+    return attachment

@@ -10,6 +10,7 @@ from . import test_backup_flow
 from . import test_backup_snapshot
 from . import test_backup_tour
 from . import test_engine_applier
+from . import test_engine_compare
 from . import test_engine_archive
 from . import test_engine_cells
 from . import test_engine_exporter
@@ -32,3 +33,5 @@ from . import test_xss_tour
 from . import test_live
 from . import test_live_tour
 from . import test_offsite
+from . import test_compare
+from . import test_compare_tour

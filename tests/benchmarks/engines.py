@@ -88,6 +88,27 @@ def full_backup(env):
     }
 
 
+def new_compare(env, backup_from, backup_to, object_key):
+    """A comparison of the object ``object_key`` between two backups."""
+    _require(env, "crm.backup.compare", "action_compare")
+    obj = env.ref(f"crm_data_backup.backup_object_{object_key}")
+    return env["crm.backup.compare"].create(
+        {"backup_from_id": backup_from, "backup_to_id": backup_to, "object_id": obj.id}
+    )
+
+
+def run_compare(compare):
+    """Compare; the counts of the object's main file."""
+    compare.action_compare()
+    line = compare.line_ids.filtered(lambda line: line.model_name == "res.partner")
+    return {
+        "added": line.added_count,
+        "deleted": line.deleted_count,
+        "changed": line.changed_count,
+        "from_count": line.from_count,
+    }
+
+
 def _error(backup):
     return getattr(backup, "error_message", "") or "no reason given"
 

@@ -11,6 +11,11 @@ TIMINGS = [
     ("our exporter, same rows and fields", "engine_export"),
     ("our exporter, row-batch path (files with floats)", "engine_export_batches"),
     ("full backup, all objects", "full_backup"),
+    (
+        "compare two backups: contacts, every stored field, a tenth changed",
+        "compare",
+    ),
+    ("comparison engine alone: two zips of the contacts, 10 fields", "compare_engine"),
     ("restore 1 field (phone)", "restore_1"),
     ("restore 5 fields", "restore_5"),
     ("restore 1 field (phone), fast mode", "restore_fast_1"),
@@ -116,6 +121,14 @@ def ratios(size_results):
         # the target is set at 100k records only
         met = value < 5 if plan["rows"] <= 150_000 else None
         out["plan_5"] = (value, "< 5 s at 100k", met)
+    for key in ("compare", "compare_engine"):
+        if _ok(r.get(key)) and _ok(plan):
+            # the same contacts in the same run: how much dearer than a plan
+            out[f"{key}_vs_plan"] = (r[key]["seconds"] / plan["seconds"], "", None)
+    engine = r.get("compare_engine")
+    if _ok(engine) and engine["rows"] >= 1_000_000:
+        value = engine["seconds"]
+        out["compare_engine_1m"] = (value, "< 60 s at 1M", value < 60)
     backup = r.get("full_backup")
     if _ok(backup):
         value = backup["rss"] / MB
@@ -197,6 +210,15 @@ def rows_of_table(results):
             "",
         ),
         "plan_5": ("restore plan within target", "< 5 s at 100k"),
+        "compare_vs_plan": (
+            "compare two backups vs the restore plan of 5 fields (x its time)",
+            "",
+        ),
+        "compare_engine_vs_plan": (
+            "comparison engine, 10 fields, vs the restore plan (x its time)",
+            "",
+        ),
+        "compare_engine_1m": ("comparison engine within target", "< 60 s at 1M"),
     }
     computed = [ratios(p) for p in per]
     for key, (label, target) in labels.items():
@@ -204,7 +226,7 @@ def rows_of_table(results):
         for c in computed:
             if key in c:
                 value, _target, met = c[key]
-                unit = " s" if key == "plan_5" else "x"
+                unit = " s" if key in ("plan_5", "compare_engine_1m") else "x"
                 verdict = {True: " ok", False: " MISSED", None: ""}[met]
                 cells.append(f"{value:.1f}{unit}{verdict}")
             else:
@@ -216,11 +238,13 @@ def rows_of_table(results):
         ("peak RSS growth: export_data", "export_data"),
         ("peak RSS growth: our exporter", "engine_export"),
         ("peak RSS growth: full backup", "full_backup"),
+        ("peak RSS growth: compare two backups", "compare"),
+        ("peak RSS growth: comparison engine, 10 fields", "compare_engine"),
         ("peak RSS growth: restore 5 fields", "restore_5"),
         ("peak RSS growth: restore 5 fields, fast mode", "restore_fast_5"),
         ("peak RSS growth: load() 5 fields (sample)", "load_5"),
     ]:
-        target = "< 150 MB at 1M" if key == "full_backup" else ""
+        target = "< 150 MB at 1M" if key in ("full_backup", "compare_engine") else ""
         add(label, [_mb(p.get(key)) for p in per], target)
     for label, key in OFFSITE:
         add(

@@ -30,7 +30,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results"
 ADDON = ROOT / "crm_data_backup"
-DB_PREFIX = "crm_backup_bench_"
+# Another prefix keeps the databases of several working copies apart.
+DB_PREFIX = os.environ.get("CRM_BACKUP_BENCH_PREFIX", "crm_backup_bench_")
 TEMPLATE = DB_PREFIX + "template"
 MODULES = "crm_data_backup,helpdesk_mgmt"
 HASH_KEY = "crm_data_backup_bench.addon_hash"
@@ -243,6 +244,8 @@ def measure_size(odoo, size, args, wanted, results):
         ("engine_export_batches", "engine_export", {"batches": True}),
         ("full_backup", "full_backup", {}),
         ("plan_5", "plan", {"nfields": 5}),
+        ("compare", "compare", {}),
+        ("compare_engine", "compare_engine", {"size": size}),
         ("restore_1", "restore", {"nfields": 1}),
         ("restore_5", "restore", {"nfields": 5}),
         ("restore_fast_1", "restore", {"nfields": 1, "fast": True}),
@@ -256,7 +259,7 @@ def measure_size(odoo, size, args, wanted, results):
     for name, measure, params in plan:
         if args.only and name not in args.only:
             continue
-        if measure in ("plan", "restore"):
+        if measure in ("plan", "restore", "compare"):
             backup = out.get("full_backup", {}).get("backup_id")
             if not backup:
                 out[name] = {"unavailable": "no backup to restore from"}
@@ -321,7 +324,7 @@ def main():
         type=lambda s: s.split(","),
         help="comma-separated measurements to run (copy, export_data, engine_export, "
         "engine_export_batches, "
-        "full_backup, plan_5, restore_1, restore_5, restore_fast_1, restore_fast_5, "
+        "full_backup, plan_5, compare, compare_engine, restore_1, restore_5, restore_fast_1, restore_fast_5, "
         "load_1, load_5, offsite, offsite_age)",
     )
     parser.add_argument(
