@@ -412,6 +412,8 @@ class CrmBackup(models.Model):
             ),
         )
         self._announce()
+        # off-site copy (models/crm_backup_offsite.py): queued for its job
+        self._offsite_queue()  # pylint: disable=no-member
 
     # -- outcome messages -----------------------------------------------------
     def _download_link(self):

@@ -17,6 +17,12 @@ AUDIT_ACTIONS = [
     ("restore_undone", "Restore undone"),
     ("identity_failed", "Identity check failed"),
     ("restore_data_purged", "Restore data purged"),
+    ("offsite_copied", "Off-site copy written"),
+    ("offsite_failed", "Off-site copy failed"),
+    ("offsite_verified", "Off-site copy verified"),
+    ("offsite_verify_failed", "Off-site verification failed"),
+    ("offsite_purged", "Off-site copy purged"),
+    ("offsite_fetched", "Off-site copy fetched for a restore"),
     ("backup_alert", "Mass change alert"),
     ("backup_alert_acknowledged", "Mass change alert acknowledged"),
 ]

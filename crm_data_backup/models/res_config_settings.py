@@ -1,6 +1,17 @@
 # Copyright 2026 crm_data_backup contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..orm.offsite import (
+    DEFAULT_KEEP,
+    KEEP_PARAM,
+    OffsiteError,
+    parse_recipients,
+    read_keep,
+)
+
+RECIPIENTS_PARAM = "crm_data_backup.offsite_age_recipients"
 
 
 class ResConfigSettings(models.TransientModel):
@@ -63,6 +74,93 @@ class ResConfigSettings(models.TransientModel):
         help="Uploaded backup files and the values a restore replaced are kept this "
         "many days; after that the restore can no longer be undone.",
     )
+    # -- off-site copies (models/crm_backup_offsite.py) --------------------------
+    crm_backup_storage_id = fields.Many2one(
+        "fs.storage",
+        string="Off-site storage",
+        config_parameter="crm_data_backup.offsite_storage_id",
+        help="Every finished backup is copied there (SFTP, S3, WebDAV, a "
+        "directory...). Empty: backups stay on this server only.",
+    )
+    # a Text field cannot be a config_parameter field: see get/set_values
+    crm_backup_age_recipients = fields.Text(
+        string="age recipients",
+        help="Public keys (age1..., one per line) the off-site copies are "
+        "encrypted for. Empty: copies are not encrypted. The private keys are "
+        "never entered here.",
+    )
+    # not config_parameter fields: those store 0 as "no value", which brings
+    # the default back; 0 is a valid tier (none of those copies kept)
+    crm_backup_keep_daily = fields.Integer(
+        string="Daily copies kept",
+        default=7,
+        help="The newest copy of each of the last N days that have one.",
+    )
+    crm_backup_keep_weekly = fields.Integer(
+        string="Weekly copies kept",
+        default=4,
+        help="The newest copy of each of the last N weeks that have one.",
+    )
+    crm_backup_keep_monthly = fields.Integer(
+        string="Monthly copies kept",
+        default=12,
+        help="The newest copy of each of the last N months that have one.",
+    )
+
+    @api.model
+    def get_values(self):
+        # res.config.settings defines it (pylint sees TransientModel only)
+        res = super().get_values()  # pylint: disable=no-member
+        params = self.env["ir.config_parameter"].sudo()
+        res["crm_backup_age_recipients"] = params.get_param(RECIPIENTS_PARAM) or False
+        for tier, count in read_keep(params.get_param).items():
+            res[f"crm_backup_keep_{tier}"] = count
+        return res
+
+    def set_values(self):
+        res = super().set_values()  # pylint: disable=no-member
+        lines = (self.crm_backup_age_recipients or "").splitlines()
+        value = "\n".join(line.strip() for line in lines if line.strip())
+        params = self.env["ir.config_parameter"].sudo()
+        if (params.get_param(RECIPIENTS_PARAM) or "") != value:
+            params.set_param(RECIPIENTS_PARAM, value or False)
+        for tier in DEFAULT_KEEP:
+            # a string: set_param() would delete the parameter for 0
+            params.set_param(KEEP_PARAM % tier, str(self[f"crm_backup_keep_{tier}"]))
+        return res
+
+    @api.constrains("crm_backup_age_recipients")
+    def _check_crm_backup_age_recipients(self):
+        for settings in self:
+            try:
+                parse_recipients(settings.crm_backup_age_recipients)
+            except OffsiteError as exc:
+                raise ValidationError(exc.translated(self.env._)) from None
+
+    @api.constrains(
+        "crm_backup_keep_daily", "crm_backup_keep_weekly", "crm_backup_keep_monthly"
+    )
+    def _check_crm_backup_keep(self):
+        for settings in self:
+            if (
+                min(
+                    settings.crm_backup_keep_daily,
+                    settings.crm_backup_keep_weekly,
+                    settings.crm_backup_keep_monthly,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    self.env._("The numbers of copies kept cannot be negative.")
+                )
+
+    def action_crm_backup_test_storage(self):
+        """fs_storage's own connection test, on the chosen storage."""
+        self.ensure_one()
+        if not self.crm_backup_storage_id:
+            raise UserError(self.env._("Choose an off-site storage first."))
+        return self.crm_backup_storage_id.action_test_config()
+
     crm_backup_alert_deleted_percent = fields.Float(
         string="Alert: deleted records (%)",
         default=5.0,

@@ -32,5 +32,6 @@ from . import test_trust
 from . import test_xss_tour
 from . import test_live
 from . import test_live_tour
+from . import test_offsite
 from . import test_compare
 from . import test_compare_tour

@@ -11,6 +11,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessDenied, AccessError
 from odoo.tools import SQL, sql
 
+from ..orm.offsite import OffsiteError, parse_identity
 from ..orm.request_lock import serialize_user_requests
 
 _logger = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ FAILURE_WINDOW_MINUTES = 10
 # The web client saves the wizard (checking the identity) just before it
 # calls the Confirm button: the check is good for a few minutes only.
 VERIFIED_MINUTES = 5
-SECRET_FIELDS = ("password", "totp_code")
+SECRET_FIELDS = ("password", "totp_code", "age_identity")
 
 
 class CrmBackupRestoreAuth(models.TransientModel):
@@ -33,8 +34,9 @@ class CrmBackupRestoreAuth(models.TransientModel):
     """
 
     _name = "crm.backup.restore.auth"
-    _inherit = ["crm.backup.server.owned"]
+    _inherit = ["crm.backup.server.owned", "crm.backup.secret.input"]
     _description = "Confirm Identity Before Restore"
+    _secret_fields = SECRET_FIELDS
     # error and verified_date are the server's; restore_id and job are set
     # once, when the wizard is created.
     _user_fields = frozenset({"restore_id", "job", *SECRET_FIELDS})
@@ -72,6 +74,19 @@ class CrmBackupRestoreAuth(models.TransientModel):
         readonly=False,
         help="Your password (checked, never stored).",
     )
+    age_identity = fields.Char(
+        "age private key",
+        compute="_compute_secrets",
+        readonly=False,
+        help="The restore's file came from an encrypted off-site copy: the "
+        "private key (AGE-SECRET-KEY-1...) that decrypted it (checked, never "
+        "stored).",
+    )
+    needs_age_identity = fields.Boolean(
+        "Needs the age private key",
+        compute="_compute_needs_age_identity",
+        help="The restore's file came from an encrypted off-site copy.",
+    )
     error = fields.Char(readonly=True, help="Why the last attempt failed.")
     verified_date = fields.Datetime(
         "Verified On",
@@ -100,7 +115,14 @@ class CrmBackupRestoreAuth(models.TransientModel):
             wizard.auth_method = self._auth_method_of(self.env.user)
 
     def _compute_secrets(self):
-        self.totp_code = self.password = False
+        self.totp_code = self.password = self.age_identity = False
+
+    @api.depends("restore_id", "job")
+    def _compute_needs_age_identity(self):
+        for wizard in self:
+            wizard.needs_age_identity = wizard.job == "restore" and bool(
+                wizard.restore_id.sudo().offsite_recipient
+            )
 
     @api.model
     def _auth_method_of(self, user):
@@ -112,23 +134,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
             return "sso"
         return "password"
 
-    # --- the secrets never reach the ORM ---------------------------------
-
-    @staticmethod
-    def _pop_secrets(vals):
-        """The password or code given in ``vals`` (removed from it), or None."""
-        given = {name: vals.pop(name) for name in SECRET_FIELDS if name in vals}
-        return given or None
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        vals_list = [dict(vals) for vals in vals_list]
-        given = [self._pop_secrets(vals) for vals in vals_list]
-        wizards = super().create(vals_list)
-        for wizard, secrets in zip(wizards, given, strict=True):
-            if secrets:
-                wizard._verify(secrets)
-        return wizards
+    # --- the secrets never reach the ORM (crm.backup.secret.input) -------
 
     def write(self, vals):
         self._check_user_values(vals)  # pylint: disable=no-member
@@ -136,13 +142,10 @@ class CrmBackupRestoreAuth(models.TransientModel):
             raise AccessError(
                 self.env._("An identity check stays on its restore and job.")
             )
-        vals = dict(vals)
-        secrets = self._pop_secrets(vals)
-        result = super().write(vals) if vals else True
-        if secrets:
-            for wizard in self:
-                wizard._verify(secrets)
-        return result
+        return super().write(vals)
+
+    def _use_secrets(self, secrets):
+        self._verify(secrets)
 
     # --- the identity check ----------------------------------------------
 
@@ -215,7 +218,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
         restore = self.restore_id
         restore._check_ready(self.job)
         method = self.auth_method
-        if method == "sso":
+        if method == "sso" and not self.needs_age_identity:
             return  # nothing to type: action_confirm grants directly
         if self._locked_out():
             _logger.info("Restore identity check locked for uid %s", self.env.uid)
@@ -226,8 +229,12 @@ class CrmBackupRestoreAuth(models.TransientModel):
         else:
             if method == "totp":
                 error = self._check_totp(secrets.get("totp_code"))
-            else:
+            elif method == "password":
                 error = self._check_password(secrets.get("password"))
+            else:
+                error = None
+            if not error and self.needs_age_identity:
+                error = self._check_age_identity(secrets.get("age_identity"))
             if error:
                 _logger.info("Restore identity check failed for uid %s", self.env.uid)
                 restore._audit("identity_failed", details=f"{self.job}: {method}")
@@ -238,6 +245,19 @@ class CrmBackupRestoreAuth(models.TransientModel):
             }
         )
 
+    def _check_age_identity(self, text):
+        """The private key matching the public key that decrypted the copy."""
+        if not text:
+            return _("Enter the age private key that decrypts this copy.")
+        try:
+            identity = parse_identity(text)
+        except OffsiteError as exc:
+            return exc.translated(self.env._)
+        expected = self.restore_id.sudo().offsite_recipient
+        if not hmac.compare_digest(str(identity.to_public()), expected):
+            return _("This is not the private key that decrypted the copy.")
+        return None
+
     def _is_verified(self):
         return self.verified_date and self.verified_date >= (
             fields.Datetime.now() - datetime.timedelta(minutes=VERIFIED_MINUTES)
@@ -247,7 +267,7 @@ class CrmBackupRestoreAuth(models.TransientModel):
         """Queue the restore once the identity is confirmed (see write())."""
         self.ensure_one()
         restore = self.restore_id
-        if self.auth_method != "sso":
+        if self.auth_method != "sso" or self.needs_age_identity:
             if not self._is_verified():
                 # a restore that is not ready says so first
                 restore._check_ready(self.job)
@@ -266,6 +286,8 @@ class CrmBackupRestoreAuth(models.TransientModel):
             return _("The identity check expired: confirm it is you again.")
         if self.auth_method == "totp":
             return _("Enter the 6-digit code of your authenticator app.")
+        if self.auth_method == "sso":
+            return _("Enter the age private key that decrypts this copy.")
         return _("Enter your password.")
 
     def _retry(self, error):

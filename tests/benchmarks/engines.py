@@ -146,3 +146,39 @@ def run_restore(restore):
     if restore.state != "done":
         raise RuntimeError(f"the restore ended {restore.state}: {_error(restore)}")
     return restore.restored_record_count
+
+
+def offsite_store(env, directory, encrypted=False):
+    """The addon's off-site store on a directory ``fs.storage`` (rolled back by
+    the caller); ``encrypted``: age-encrypted to a throw-away recipient."""
+    try:
+        offsite = importlib.import_module("odoo.addons.crm_data_backup.orm.offsite")
+    except ImportError as exc:
+        raise EngineUnavailable(f"crm_data_backup.orm.offsite: {exc}") from exc
+    if "fs.storage" not in env:
+        raise EngineUnavailable("fs_storage is not installed")
+    import pyrage
+
+    storage = env["fs.storage"].create(
+        {
+            "name": "benchmark",
+            "code": "crm_backup_bench",
+            "protocol": "file",
+            "directory_path": directory,
+        }
+    )
+    recipients = [pyrage.x25519.Identity.generate().to_public()] if encrypted else []
+    return offsite.OffsiteStore(storage, env.cr.dbname, recipients)
+
+
+def offsite_copy(store, backup_id):
+    """Copy a backup's zip to the store as the off-site job does; its size."""
+    backup = store.storage.env["crm.backup"].browse(backup_id)
+    attachment = backup.attachment_id
+    info = store.upload(
+        attachment._full_path(attachment.store_fname),
+        backup.id,
+        backup.date_done,
+        backup._offsite_sidecar(),
+    )
+    return info["size"]

@@ -6,6 +6,7 @@ of plain values (seconds, rows, peak RSS growth in bytes, notes).
 
 import csv
 import os
+import shutil
 import tempfile
 
 import datagen
@@ -234,6 +235,32 @@ def restore(env, nfields, backup_id, rows=None, fast=False):
     )
 
 
+def offsite(env, encrypted=False):
+    """A full backup, then its off-site copy to a directory storage, in the same
+    process: what the copy adds to the backup (time, and peak RSS above what
+    the process held after the backup)."""
+    engines.drop_backups(env)
+    env.cr.commit()
+    info, backup_seconds, backup_rss = timed(env, engines.full_backup, env)
+    env.cr.commit()
+    directory = tempfile.mkdtemp(prefix="crm_backup_bench_offsite_")
+    try:
+        store = engines.offsite_store(env, directory, encrypted)
+        size, seconds, rss = timed(env, engines.offsite_copy, store, info["backup_id"])
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+        env.cr.rollback()
+    return _result(
+        seconds,
+        info["rows"],
+        rss,
+        backup_seconds=backup_seconds,
+        backup_rss=backup_rss,
+        zip_bytes=info["zip_bytes"],
+        copy_bytes=size,
+    )
+
+
 def compare(env, backup_id):
     """Two backups of every contact compared through the model (contacts, every
     stored field the backup holds), the second made after a tenth of the
@@ -297,4 +324,5 @@ MEASURES = {
     "load": load,
     "plan": plan,
     "restore": restore,
+    "offsite": offsite,
 }

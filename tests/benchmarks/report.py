@@ -246,7 +246,44 @@ def rows_of_table(results):
     ]:
         target = "< 150 MB at 1M" if key in ("full_backup", "compare_engine") else ""
         add(label, [_mb(p.get(key)) for p in per], target)
+    for label, key in OFFSITE:
+        add(
+            f"{label}: backup + copy vs backup alone (same run)",
+            [_offsite_time(p.get(key)) for p in per],
+            "< 1.2x at 1M",
+        )
+        add(
+            f"{label}: peak RSS the copy adds",
+            [_offsite_rss(p.get(key)) for p in per],
+            "< 50 MB at 1M",
+        )
     return table
+
+
+# Off-site copies (issue 16): a full backup then its copy, in one process.
+OFFSITE = [
+    ("off-site copy, directory storage", "offsite"),
+    ("off-site copy, age-encrypted", "offsite_age"),
+]
+
+
+def _offsite_time(result):
+    if not _ok(result):
+        return _seconds(result)
+    backup, copy = result["backup_seconds"], result["seconds"]
+    ratio = (backup + copy) / backup
+    verdict = " ok" if ratio < 1.2 else " MISSED"
+    return (
+        f"{backup:.2f} s + {copy:.2f} s ({result['copy_bytes'] / MB:.0f} MB): "
+        f"{ratio:.2f}x{verdict}"
+    )
+
+
+def _offsite_rss(result):
+    if not _ok(result):
+        return _seconds(result)
+    verdict = " ok" if result["rss"] < 50 * MB else " MISSED"
+    return _mb(result) + verdict
 
 
 def _all_contacts(size_results):
@@ -273,7 +310,8 @@ def markdown(results):
         "# crm_data_backup benchmarks",
         "",
         f"Run {results.get('started', '')} with `scripts/odoo-dev bench"
-        f"{' --quick' if results.get('quick') else ''}` "
+        f"{' --quick' if results.get('quick') else ''}"
+        f"{' --only ' + ','.join(results['only']) if results.get('only') else ''}` "
         f"(total {results.get('runtime_seconds', 0) / 60:.1f} min"
         + (
             f"; earlier sizes kept from a run of "
@@ -283,7 +321,13 @@ def markdown(results):
         )
         + ").",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; "
-        f"PostgreSQL {m['postgresql']}; Python {m['python']}; Odoo 18.0.",
+        f"PostgreSQL {m['postgresql']}; Python {m['python']}; Odoo 18.0"
+        + (
+            f"; load average {results['load_average']:.1f} at the start (the "
+            "machine is shared: a load above its cores slows every measurement)."
+            if "load_average" in results
+            else "."
+        ),
         "",
         "Each measurement runs in a fresh process on the same database; peak RSS "
         "growth is the peak resident memory of that process during the measurement, "
@@ -307,7 +351,13 @@ def markdown(results):
         "| " + " | ".join(table[0]) + " |",
         "|" + "---|" * len(table[0]),
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    # a partial run (--only) shows what it measured
+    empty = {"", "n/a", "not run"}
+    lines += [
+        "| " + " | ".join(row) + " |"
+        for row in table[1:]
+        if not set(row[1:-1]) <= empty
+    ]
     lines += ["", "![How each cost grows with size](scaling.png)", ""]
     return "\n".join(lines)
 

@@ -252,6 +252,8 @@ def measure_size(odoo, size, args, wanted, results):
         ("restore_fast_5", "restore", {"nfields": 5, "fast": True}),
         ("load_1", "load", {"nfields": 1, "sample": sample}),
         ("load_5", "load", {"nfields": 5, "sample": sample}),
+        ("offsite", "offsite", {}),
+        ("offsite_age", "offsite", {"encrypted": True}),
     ]
     out = results["sizes"].setdefault(str(size), {})
     for name, measure, params in plan:
@@ -323,7 +325,7 @@ def main():
         help="comma-separated measurements to run (copy, export_data, engine_export, "
         "engine_export_batches, "
         "full_backup, plan_5, compare, compare_engine, restore_1, restore_5, restore_fast_1, restore_fast_5, "
-        "load_1, load_5)",
+        "load_1, load_5, offsite, offsite_age)",
     )
     parser.add_argument(
         "--add",
@@ -356,6 +358,8 @@ def main():
     odoo = Odoo()
     wanted = addon_hash()
     results = {"machine": machine(), "sizes": {}, "quick": args.quick}
+    if args.only:
+        results["only"] = args.only
     if args.add and (RESULTS / "latest.json").is_file():
         previous = json.loads((RESULTS / "latest.json").read_text())
         results["sizes"] = {
@@ -366,6 +370,8 @@ def main():
         0
     ]
     results["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    # the machine may be shared: its load says how much to trust the times
+    results["load_average"] = os.getloadavg()[0]
     for size in sizes:
         measure_size(odoo, size, args, wanted, results)
     results["runtime_seconds"] = time.monotonic() - started
