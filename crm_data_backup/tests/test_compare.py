@@ -486,6 +486,20 @@ class TestHistory(BackupCommon):
         self.assertFalse(company.website)
         self.assertEqual(other.city, "Brugge")
 
+    def test_history_shows_a_damaged_backup_and_the_others(self):
+        company = self.data["company"]
+        first = self.make_backup()
+        company.write({"city": "Namur"})
+        damaged = self.make_backup()
+        damaged.attachment_id.sudo().raw = b"not a zip"
+        lines = self.history(company).line_ids
+        good = lines.filtered(lambda line: line.backup_id == first)
+        self.assertTrue(good.found)
+        self.assertIn("Bruxelles", good.values_html)
+        bad = lines.filtered(lambda line: line.backup_id == damaged)
+        self.assertFalse(bad.found)
+        self.assertIn("This backup cannot be read", bad.values_html)
+
     def test_backups_button_for_backup_admins_only(self):
         # tickets (an app the addon does not depend on) get it too
         for model in ("res.partner", "crm.lead", "product.template", "helpdesk.ticket"):

@@ -173,7 +173,14 @@ class CrmBackupHistory(models.TransientModel):
         )
         lines = []
         for backup in backups:
-            found = self._find(backup, today["object"], model, xmlids)
+            try:
+                found = self._find(backup, today["object"], model, xmlids)
+            except UserError as exc:
+                # one damaged or altered file must not hide the other backups
+                lines.append(
+                    fields.Command.create(self._unreadable(backup, today, exc))
+                )
+                continue
             lines.append(fields.Command.create(self._line(backup, today, found)))
         return {
             "res_model": model,
@@ -200,6 +207,16 @@ class CrmBackupHistory(models.TransientModel):
         finally:
             reader.close()
         return None
+
+    def _unreadable(self, backup, today, exc):
+        """The line of a backup whose file cannot be read, saying why."""
+        return {
+            "backup_id": backup.id,
+            "object_id": today["object"].id,
+            "found": False,
+            "values_html": Markup("<p class='text-danger'>%s</p>")
+            % self.env._("This backup cannot be read: %s", exc.args[0]),
+        }
 
     def _line(self, backup, today, found):
         values = {"backup_id": backup.id, "object_id": today["object"].id}
